@@ -1,0 +1,134 @@
+/* The decrypted container: header settings + inner payload, between bytes and the XML layer.
+ * Spec: ../shared/reference/keepassxc-notes.md section 3. */
+#ifndef KDBX_CONTAINER_H
+#define KDBX_CONTAINER_H
+
+#include "core/core.h"
+#include "kdbx/db.h"
+#include "kdbx/key.h"
+
+#define KDBX_SIG1 0x9AA2D903u
+#define KDBX_SIG2 0xB54BFB67u
+#define KDBX_VERSION_2_0 0x00020000u
+#define KDBX_VERSION_3_0 0x00030000u
+#define KDBX_VERSION_3_1 0x00030001u
+#define KDBX_VERSION_4_0 0x00040000u
+#define KDBX_VERSION_4_1 0x00040001u
+
+/* One attachment payload as stored in the KDBX4 inner header (or KDBX3 Meta/Binaries). */
+typedef struct kdbx_binary {
+	uint8_t flags; /* KDBX4 inner-header flag byte (0x01 = protected) */
+	uint8_t *data;
+	size_t len;
+} kdbx_binary;
+
+typedef struct kdbx_container {
+	uint32_t version; /* file version */
+	kdbx_cipher cipher;
+	kdbx_compression compression;
+	kdbx_kdf_params kdf;
+	uint8_t master_seed[32];
+	uint8_t iv[16];
+	size_t iv_len;
+	int stream_id; /* inner random stream: 2 Salsa20, 3 ChaCha20 */
+	uint8_t stream_key[64];
+	size_t stream_key_len;
+	uint8_t stream_start[32]; /* KDBX3 */
+	/* KDBX4 public custom data: the raw VariantDictionary bytes (NULL if absent). */
+	uint8_t *public_custom_data;
+	size_t public_custom_data_len;
+	/* SHA-256 of the outer header bytes (KDBX3 Meta/HeaderHash check). */
+	uint8_t header_hash[32];
+	/* KDBX4 inner-header binaries, in order. */
+	kdbx_binary *binaries;
+	size_t nbinaries;
+	/* The XML document (plaintext, decompressed). Secure buffer. */
+	kdbx_buf xml;
+} kdbx_container;
+
+void kdbx_container_free(kdbx_container *c);
+
+/* Parses + decrypts a whole file image. KDBX_EAUTH on wrong key (HMAC /
+ * stream start bytes / padding), KDBX_ECORRUPT on damage, KDBX_EUNSUPPORTED. */
+int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, const kdbx_key *key,
+                        const kdbx_open_options *opts);
+/* Save, step 1: serialises the outer header from c's settings into hdr
+ * (KDBX3: fields 2-10; KDBX4: 2,3,4,7,11,[12]) and sets c->header_hash.
+ * c->version must be 3.1, 4.0 or 4.1 and seeds fresh (kdbx_container_new_seeds). */
+int kdbx_container_write_header(kdbx_container *c, kdbx_buf *hdr);
+/* Save, step 2 (after the XML layer filled c->xml and, for KDBX4, c->binaries):
+ * derives the keys, appends hdr + encrypted payload (hashed blocks / HMAC
+ * blocks, inner header, gzip as set) to out. */
+int kdbx_container_write(const kdbx_container *c, const kdbx_buf *hdr, const kdbx_key *key,
+                         kdbx_buf *out);
+/* Fresh master seed, IV, KDF seed, stream key (and start bytes). */
+int kdbx_container_new_seeds(kdbx_container *c);
+
+/* VariantDictionary (vdict.c) */
+typedef struct kdbx_vdict_item {
+	uint8_t type; /* 0x04 u32, 0x05 u64, 0x08 bool, 0x0C i32, 0x0D i64, 0x18 str, 0x42 bytes */
+	char *name;
+	uint8_t *value;
+	size_t len;
+} kdbx_vdict_item;
+typedef struct kdbx_vdict {
+	kdbx_vdict_item *items;
+	size_t count;
+} kdbx_vdict;
+int kdbx_vdict_parse(kdbx_vdict *out, const uint8_t *data, size_t len); /* KDBX_ECORRUPT */
+int kdbx_vdict_write(const kdbx_vdict *d, kdbx_buf *out);
+const kdbx_vdict_item *kdbx_vdict_get(const kdbx_vdict *d, const char *name);
+int kdbx_vdict_set(kdbx_vdict *d, uint8_t type, const char *name, const void *value, size_t len);
+int kdbx_vdict_remove(kdbx_vdict *d, const char *name);
+void kdbx_vdict_free(kdbx_vdict *d);
+
+/* ---- internal, format/ only (container helper) ---- */
+/* Hard limits that keep damaged input from causing huge allocations. */
+#define KDBX_GZIP_MAX_OUT ((size_t)1 << 30) /* 1 GiB of decompressed payload */
+#define KDBX_BLOCK_SIZE ((size_t)1 << 20)   /* writer block size, both block streams */
+
+/* header.c: parses the outer header of data into c (version, cipher, compression, KDF,
+ * seeds, IV, KDBX3 stream fields, public custom data); *hdr_len = bytes up to and
+ * including the end field. KDBX_ECORRUPT / KDBX_EUNSUPPORTED. */
+int kdbx_header__parse(kdbx_container *c, const uint8_t *data, size_t len, size_t *hdr_len);
+/* header.c: appends the outer header for c->version (3.1, 4.0, 4.1) to hdr. */
+int kdbx_header__write(const kdbx_container *c, kdbx_buf *hdr);
+
+/* gzip.c: gzip container (RFC 1952) via zlib. inflate appends to out and refuses more
+ * than max_out bytes of output (KDBX_ECORRUPT); deflate appends to out. */
+int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *out);
+int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);
+
+/* kdbx3.c: payload after the header (cipher, start bytes, hashed blocks, gzip) <-> c->xml. */
+int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
+                     const uint8_t cipher_key[32]);
+int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out);
+/* kdbx3.c: HashedBlockStream (exposed for the unit tests). */
+int kdbx_kdbx3__hashed_blocks_read(const uint8_t *in, size_t n, kdbx_buf *out);
+int kdbx_kdbx3__hashed_blocks_write(const uint8_t *in, size_t n, size_t block_size,
+                                    kdbx_buf *out);
+
+/* kdbx4.c: everything after the header (hash, HMAC, HMAC blocks, cipher, gzip, inner
+ * header) <-> c->xml + c->binaries + c->stream_*. hdr is the header bytes. */
+int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
+                     const uint8_t *rest, size_t n, const uint8_t cipher_key[32],
+                     const uint8_t hmac_key[64]);
+int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
+                      const uint8_t cipher_key[32], const uint8_t hmac_key[64], kdbx_buf *out);
+/* kdbx4.c: stored SHA-256 of the header (the 32 bytes at rest) -> KDBX_ECORRUPT on mismatch;
+ * checked before the (slow) key derivation. header_mac = HMAC with the index 2^64-1 key. */
+int kdbx_kdbx4__check_header_hash(const uint8_t *hdr, size_t hdr_len, const uint8_t *rest,
+                                  size_t n);
+int kdbx_kdbx4__header_mac(const uint8_t *hdr, size_t hdr_len, const uint8_t hmac_key[64],
+                           uint8_t out[32]);
+/* kdbx4.c: HMAC block stream (exposed for the unit tests). */
+int kdbx_kdbx4__hmac_blocks_read(const uint8_t *in, size_t n, const uint8_t hmac_key[64],
+                                 kdbx_buf *out);
+int kdbx_kdbx4__hmac_blocks_write(const uint8_t *in, size_t n, size_t block_size,
+                                  const uint8_t hmac_key[64], kdbx_buf *out);
+
+/* container.c: refuses KDF parameters far beyond any real database (KDBX_EUNSUPPORTED)
+ * unless opts->skip_kdf_limits, so a damaged header cannot make an open run for hours. */
+int kdbx_container__check_kdf_limits(const kdbx_kdf_params *p, const kdbx_open_options *opts);
+
+#endif

@@ -1,0 +1,144 @@
+/* KDBX 2.x/3.x payload: cipher over the rest of the file -> 32 StreamStartBytes ->
+ * HashedBlockStream -> gzip -> XML.
+ * Spec: ../shared/reference/keepassxc-notes.md sections 3.4, 3.6. */
+#include "crypto/crypto.h"
+#include "format/container.h"
+
+#define HB_HEADER (4 + 32 + 4) /* index, SHA-256, length */
+
+int kdbx_kdbx3__hashed_blocks_read(const uint8_t *in, size_t n, kdbx_buf *out)
+{
+	size_t pos = 0;
+	uint64_t index = 0;
+	uint8_t hash[32];
+	int rc;
+
+	for (;;) {
+		if (n - pos < HB_HEADER)
+			return kdbx_error__set(KDBX_ECORRUPT, "hashed block stream truncated");
+		uint32_t idx = kdbx_le32(in + pos);
+		const uint8_t *want = in + pos + 4;
+		uint32_t blen = kdbx_le32(in + pos + 36);
+		pos += HB_HEADER;
+		if (idx != index)
+			return kdbx_error__set(KDBX_ECORRUPT, "hashed block index mismatch");
+		if (blen > INT32_MAX || blen > n - pos)
+			return kdbx_error__set(KDBX_ECORRUPT, "hashed block length invalid");
+		if (blen == 0) {
+			/* The final block carries an all-zero hash. */
+			static const uint8_t zero[32];
+			if (memcmp(want, zero, 32) != 0)
+				return kdbx_error__set(KDBX_ECORRUPT, "hashed block stream: bad final block");
+			return KDBX_OK;
+		}
+		if ((rc = kdbx_sha256(in + pos, blen, hash)) != KDBX_OK)
+			return rc;
+		if (!kdbx_ct_equal(hash, want, 32))
+			return kdbx_error__set(KDBX_ECORRUPT, "hashed block hash mismatch");
+		if ((rc = kdbx_buf_append(out, in + pos, blen)) != KDBX_OK)
+			return rc;
+		pos += blen;
+		if (++index > UINT32_MAX)
+			return kdbx_error__set(KDBX_ECORRUPT, "hashed block stream too long");
+	}
+}
+
+int kdbx_kdbx3__hashed_blocks_write(const uint8_t *in, size_t n, size_t block_size, kdbx_buf *out)
+{
+	size_t pos = 0;
+	uint32_t index = 0;
+	uint8_t hash[32];
+	int rc = KDBX_OK;
+
+	if (block_size == 0 || block_size > INT32_MAX)
+		return kdbx_error__set(KDBX_EINVALID, "bad block size");
+	while (pos < n) {
+		size_t blen = n - pos < block_size ? n - pos : block_size;
+		if (index == UINT32_MAX)
+			return kdbx_error__set(KDBX_EINVALID, "payload too large");
+		if ((rc = kdbx_sha256(in + pos, blen, hash)) != KDBX_OK ||
+		    (rc = kdbx_buf_append_le32(out, index)) != KDBX_OK ||
+		    (rc = kdbx_buf_append(out, hash, 32)) != KDBX_OK ||
+		    (rc = kdbx_buf_append_le32(out, (uint32_t)blen)) != KDBX_OK ||
+		    (rc = kdbx_buf_append(out, in + pos, blen)) != KDBX_OK)
+			return rc;
+		pos += blen;
+		index++;
+	}
+	memset(hash, 0, sizeof(hash));
+	if ((rc = kdbx_buf_append_le32(out, index)) != KDBX_OK ||
+	    (rc = kdbx_buf_append(out, hash, 32)) != KDBX_OK ||
+	    (rc = kdbx_buf_append_le32(out, 0)) != KDBX_OK)
+		return rc;
+	return KDBX_OK;
+}
+
+int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
+                     const uint8_t cipher_key[32])
+{
+	kdbx_buf plain = KDBX_BUF_INIT, blocks = KDBX_BUF_INIT, xml = KDBX_BUF_INIT;
+	int rc;
+
+	plain.secure = blocks.secure = xml.secure = true;
+	/* Block ciphers need whole blocks; a partial block means truncation, not a wrong key. */
+	if (c->cipher != KDBX_CIPHER_CHACHA20 && (n == 0 || n % 16 != 0)) {
+		rc = kdbx_error__set(KDBX_ECORRUPT, "encrypted payload truncated");
+		goto out;
+	}
+	rc = kdbx_cipher_decrypt(c->cipher, cipher_key, c->iv, payload, n, &plain);
+	if (rc != KDBX_OK) {
+		if (rc == KDBX_EAUTH)
+			rc = kdbx_error__set(KDBX_EAUTH, "wrong credentials");
+		goto out;
+	}
+	if (plain.len < 32 || !kdbx_ct_equal(plain.data, c->stream_start, 32)) {
+		rc = kdbx_error__set(KDBX_EAUTH, "wrong credentials");
+		goto out;
+	}
+	if ((rc = kdbx_kdbx3__hashed_blocks_read(plain.data + 32, plain.len - 32, &blocks)) !=
+	    KDBX_OK)
+		goto out;
+	kdbx_buf_free(&plain);
+	if (c->compression == KDBX_COMPRESS_GZIP) {
+		if ((rc = kdbx_gzip__inflate(blocks.data, blocks.len, KDBX_GZIP_MAX_OUT, &xml)) !=
+		    KDBX_OK)
+			goto out;
+		kdbx_buf_free(&c->xml);
+		c->xml = xml;
+		xml = (kdbx_buf)KDBX_BUF_INIT;
+	} else {
+		kdbx_buf_free(&c->xml);
+		c->xml = blocks;
+		blocks = (kdbx_buf)KDBX_BUF_INIT;
+	}
+out:
+	kdbx_buf_free(&plain);
+	kdbx_buf_free(&blocks);
+	kdbx_buf_free(&xml);
+	return rc;
+}
+
+int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out)
+{
+	kdbx_buf gz = KDBX_BUF_INIT, plain = KDBX_BUF_INIT;
+	const uint8_t *body = c->xml.data;
+	size_t body_len = c->xml.len;
+	int rc;
+
+	gz.secure = plain.secure = true;
+	if (c->compression == KDBX_COMPRESS_GZIP) {
+		if ((rc = kdbx_gzip__deflate(c->xml.data, c->xml.len, &gz)) != KDBX_OK)
+			goto out;
+		body = gz.data;
+		body_len = gz.len;
+	}
+	if ((rc = kdbx_buf_append(&plain, c->stream_start, 32)) != KDBX_OK ||
+	    (rc = kdbx_kdbx3__hashed_blocks_write(body, body_len, KDBX_BLOCK_SIZE, &plain)) !=
+	        KDBX_OK)
+		goto out;
+	rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, plain.data, plain.len, out);
+out:
+	kdbx_buf_free(&gz);
+	kdbx_buf_free(&plain);
+	return rc;
+}

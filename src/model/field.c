@@ -1,0 +1,206 @@
+/* Entry string fields (standard + custom). Protected values stay masked (mask.c). */
+#include <stdlib.h>
+
+#include "model/model.h"
+
+kdbx_field *kdbx_entry__field(const kdbx_entry *e, const char *name)
+{
+	size_t i;
+
+	if (e == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < e->nfields; i++)
+		if (strcmp(e->fields[i].name, name) == 0)
+			return &e->fields[i];
+	return NULL;
+}
+
+/* Stores a value (plain or masked) into f, replacing the old one. */
+static int field_store(kdbx_db *db, kdbx_field *f, const char *value, size_t len, bool protect)
+{
+	char *v;
+
+	if (protect)
+		return kdbx_mask__field(db, f, value, len);
+	if (len == SIZE_MAX || (v = malloc(len + 1)) == NULL)
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	if (len > 0)
+		memcpy(v, value, len);
+	v[len] = '\0';
+	if (f->protect)
+		kdbx_freezero(f->value, f->len);
+	else
+		free(f->value);
+	f->value = v;
+	f->len = len;
+	f->protect = false;
+	memset(f->nonce, 0, sizeof(f->nonce));
+	return KDBX_OK;
+}
+
+int kdbx_entry__add_field(kdbx_entry *e, char *name, const char *value, size_t len, bool protect)
+{
+	kdbx_field *f, *fields;
+	int rc;
+
+	if (e == NULL || name == NULL || (value == NULL && len > 0)) {
+		free(name);
+		return kdbx_error__set(KDBX_EINVALID, "add field: invalid argument");
+	}
+	if (value == NULL)
+		value = "";
+	if ((f = kdbx_entry__field(e, name)) != NULL) {
+		free(name);
+		return field_store(e->db, f, value, len, protect);
+	}
+	fields = realloc(e->fields, (e->nfields + 1) * sizeof(*fields));
+	if (fields == NULL) {
+		free(name);
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	}
+	e->fields = fields;
+	f = &fields[e->nfields];
+	memset(f, 0, sizeof(*f));
+	if ((rc = field_store(e->db, f, value, len, protect)) != KDBX_OK) {
+		free(name);
+		return rc;
+	}
+	f->name = name;
+	e->nfields++;
+	return KDBX_OK;
+}
+
+/* ---- public API ---- */
+
+size_t kdbx_entry_field_count(const kdbx_entry *e)
+{
+	return e != NULL ? e->nfields : 0;
+}
+
+const char *kdbx_entry_field_name(const kdbx_entry *e, size_t i)
+{
+	if (e == NULL || i >= e->nfields)
+		return NULL;
+	return e->fields[i].name;
+}
+
+int kdbx_entry_has_field(const kdbx_entry *e, const char *name)
+{
+	return kdbx_entry__field(e, name) != NULL;
+}
+
+int kdbx_entry_field_protected(const kdbx_entry *e, const char *name)
+{
+	const kdbx_field *f = kdbx_entry__field(e, name);
+
+	return f != NULL && f->protect;
+}
+
+const char *kdbx_entry_field(const kdbx_entry *e, const char *name)
+{
+	const kdbx_field *f = kdbx_entry__field(e, name);
+
+	if (f == NULL || f->protect)
+		return NULL;
+	return f->value;
+}
+
+const char *kdbx_entry_title(const kdbx_entry *e)
+{
+	const char *t = kdbx_entry_field(e, KDBX_FIELD_TITLE);
+
+	return t != NULL ? t : "";
+}
+
+int kdbx_entry_field_reveal(kdbx_secret **out, const kdbx_entry *e, const char *name)
+{
+	kdbx_buf b = KDBX_BUF_INIT;
+	const kdbx_field *f;
+	int rc;
+
+	if (out == NULL || e == NULL || name == NULL)
+		return kdbx_error__set(KDBX_EINVALID, "field reveal: invalid argument");
+	*out = NULL;
+	if ((f = kdbx_entry__field(e, name)) == NULL)
+		return kdbx_error__set(KDBX_ENOTFOUND, "no field named \"%s\"", name);
+	b.secure = true;
+	if ((rc = kdbx_field__reveal(e->db, f, &b)) == KDBX_OK)
+		rc = kdbx_secret_new(out, b.len > 0 ? b.data : NULL, b.len);
+	kdbx_buf_free(&b);
+	return rc;
+}
+
+/* Standard fields the Meta MemoryProtection flags protect on save: applying
+ * them here too keeps a field's state the same before and after a reopen. */
+static bool meta_protects(const kdbx_db *db, const char *name)
+{
+	static const struct {
+		const char *name;
+		unsigned int flag;
+	} map[] = {
+		{KDBX_FIELD_TITLE, KDBX_PROTECT_TITLE},     {KDBX_FIELD_USERNAME, KDBX_PROTECT_USERNAME},
+		{KDBX_FIELD_PASSWORD, KDBX_PROTECT_PASSWORD}, {KDBX_FIELD_URL, KDBX_PROTECT_URL},
+		{KDBX_FIELD_NOTES, KDBX_PROTECT_NOTES},
+	};
+	size_t i;
+
+	if (db == NULL)
+		return false;
+	for (i = 0; i < KDBX_ARRAY_LEN(map); i++)
+		if (strcmp(name, map[i].name) == 0)
+			return (db->meta.memory_protection & map[i].flag) != 0;
+	return false;
+}
+
+int kdbx_entry_set_field(kdbx_entry *e, const char *name, const char *value, int protect)
+{
+	char *n;
+	int rc;
+
+	if (e == NULL || name == NULL || name[0] == '\0' || value == NULL)
+		return kdbx_error__set(KDBX_EINVALID, "set field: invalid argument");
+	if (!kdbx_utf8_valid(name, strlen(name)) || !kdbx_utf8_valid(value, strlen(value)))
+		return kdbx_error__set(KDBX_EINVALID, "set field: not valid UTF-8");
+	if ((n = kdbx_strdup(name)) == NULL)
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	rc = kdbx_entry__add_field(e, n, value, strlen(value), protect || meta_protects(e->db, name));
+	if (rc == KDBX_OK)
+		e->times.modification = kdbx_time_now();
+	return rc;
+}
+
+int kdbx_entry_remove_field(kdbx_entry *e, const char *name)
+{
+	kdbx_field *f = kdbx_entry__field(e, name);
+	size_t i;
+
+	if (f == NULL)
+		return kdbx_error__set(KDBX_ENOTFOUND, "no field named \"%s\"", name ? name : "");
+	i = (size_t)(f - e->fields);
+	free(f->name);
+	if (f->protect)
+		kdbx_freezero(f->value, f->len);
+	else
+		free(f->value);
+	memmove(&e->fields[i], &e->fields[i + 1], (e->nfields - i - 1) * sizeof(*f));
+	e->nfields--;
+	e->times.modification = kdbx_time_now();
+	return KDBX_OK;
+}
+
+bool kdbx_entry__title_equals(const kdbx_entry *e, const char *title)
+{
+	const kdbx_field *f = kdbx_entry__field(e, KDBX_FIELD_TITLE);
+	kdbx_buf b = KDBX_BUF_INIT;
+	bool eq;
+
+	if (f == NULL)
+		return title[0] == '\0';
+	if (!f->protect)
+		return f->len == strlen(title) && memcmp(f->value, title, f->len) == 0;
+	b.secure = true;
+	eq = kdbx_field__reveal(e->db, f, &b) == KDBX_OK && b.len == strlen(title) &&
+	     memcmp(b.data, title, b.len) == 0;
+	kdbx_buf_free(&b);
+	return eq;
+}
