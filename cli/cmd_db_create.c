@@ -31,10 +31,11 @@ static int run(cli_ctx *ctx)
 		ex = cli_fail(rc, "name");
 		goto out;
 	}
-	ex = cli_crypto_apply(ctx, db);
+	/* Passwords first, then the (slow) calibration, as keepassxc-cli does. */
+	ex = cli_newkey_build(ctx, &key);
 	if (ex)
 		goto out;
-	ex = cli_newkey_build(ctx, &key);
+	ex = cli_crypto_apply(ctx, db);
 	if (ex)
 		goto out;
 	cli_spinner_start("Saving");

@@ -1,4 +1,6 @@
 /* kdbx import: a new database from a KeePass XML export. */
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -12,6 +14,8 @@ static int run(cli_ctx *ctx)
 	kdbx_key *key = NULL;
 	int rc, ex;
 
+	if (access(xml, R_OK) != 0)
+		return cli_error(CLI_EXIT_IO, "%s: %s", xml, strerror(errno));
 	if (access(path, F_OK) == 0)
 		return cli_error(CLI_EXIT_OTHER, "file %s already exists", path);
 	cli_spinner_start("Importing");
@@ -19,10 +23,11 @@ static int run(cli_ctx *ctx)
 	cli_spinner_stop();
 	if (rc < 0)
 		return cli_fail(rc, xml);
-	ex = cli_crypto_apply(ctx, db);
+	/* Passwords first, then the (slow) calibration, as keepassxc-cli does. */
+	ex = cli_newkey_build(ctx, &key);
 	if (ex)
 		goto out;
-	ex = cli_newkey_build(ctx, &key);
+	ex = cli_crypto_apply(ctx, db);
 	if (ex)
 		goto out;
 	cli_spinner_start("Saving");

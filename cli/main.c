@@ -12,13 +12,21 @@ extern const cli_command cli_cmd_db_create, cli_cmd_db_info, cli_cmd_db_edit, cl
 	cli_cmd_show, cli_cmd_add, cli_cmd_edit, cli_cmd_rm, cli_cmd_mkdir, cli_cmd_rmdir, cli_cmd_mv,
 	cli_cmd_search, cli_cmd_attachment_export, cli_cmd_attachment_import, cli_cmd_attachment_rm,
 	cli_cmd_export, cli_cmd_import, cli_cmd_generate, cli_cmd_help, cli_cmd_version,
-	cli_cmd_devices;
+	cli_cmd_devices, cli_cmd_pkcs11, cli_cmd_tpm2;
+
+/* Multi-device enrolment (cli/cmd_device.c). */
+extern const cli_command cli_cmd_device_enroll, cli_cmd_device_list, cli_cmd_device_revoke,
+	cli_cmd_device_rotate, cli_cmd_device_recovery, cli_cmd_device_policy, cli_cmd_device_disable,
+	cli_cmd_device_convert;
 
 const cli_command *const cli_commands[] = {
 	&cli_cmd_add, &cli_cmd_attachment_export, &cli_cmd_attachment_import, &cli_cmd_attachment_rm,
-	&cli_cmd_db_create, &cli_cmd_db_edit, &cli_cmd_db_info, &cli_cmd_devices, &cli_cmd_edit, &cli_cmd_export,
+	&cli_cmd_db_create, &cli_cmd_db_edit, &cli_cmd_db_info, &cli_cmd_device_convert, &cli_cmd_device_disable,
+	&cli_cmd_device_enroll, &cli_cmd_device_list, &cli_cmd_device_policy, &cli_cmd_device_recovery,
+	&cli_cmd_device_revoke, &cli_cmd_device_rotate, &cli_cmd_devices, &cli_cmd_edit, &cli_cmd_export,
 	&cli_cmd_generate, &cli_cmd_help, &cli_cmd_import, &cli_cmd_ls, &cli_cmd_mkdir, &cli_cmd_mv,
-	&cli_cmd_rm, &cli_cmd_rmdir, &cli_cmd_search, &cli_cmd_show, &cli_cmd_version, NULL};
+	&cli_cmd_pkcs11, &cli_cmd_rm, &cli_cmd_rmdir, &cli_cmd_search, &cli_cmd_show, &cli_cmd_tpm2,
+	&cli_cmd_version, NULL};
 
 const cli_command *cli_command_find(const char *name)
 {
@@ -100,6 +108,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--version") == 0)
 		argv[1] = (char *)"version";
+	/* Two-word commands: "kdbx device enroll ..." is the command "device enroll". */
+	if (strcmp(argv[1], "device") == 0 && argc >= 3 && argv[2][0] != '-') {
+		static char two[64];
+		snprintf(two, sizeof(two), "device %s", argv[2]);
+		if (cli_command_find(two) != NULL) {
+			argv[2] = two;
+			argv++;
+			argc--;
+		}
+	}
 	cmd = cli_command_find(argv[1]);
 	if (!cmd) {
 		fprintf(stderr, "kdbx: unknown command '%s'\n", argv[1]);

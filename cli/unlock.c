@@ -20,6 +20,8 @@ const cli_option cli_unlock_options[] = {
 	{CLI_OPT_SOFT_KEY, 0, "soft-key", "ALG:FILE",
 	 "Software challenge-response key (sha1 or sha256 HMAC secret in FILE)."},
 	{CLI_OPT_PKCS11, 0, "pkcs11", "URI", "PKCS#11 token object (RFC 7512 URI)."},
+	{CLI_OPT_PKCS11_MODULE, 0, "pkcs11-module", "PATH",
+	 "PKCS#11 module for --pkcs11 (default: the modules registered with p11-kit)."},
 	{CLI_OPT_FIDO2, 0, "fido2", "DEVICE", "FIDO2 authenticator (hmac-secret)."},
 	{CLI_OPT_TPM2, 0, "tpm2", "SPEC", "TPM 2.0 sealed HMAC key."},
 	{0, 0, NULL, NULL, NULL}};
@@ -138,8 +140,8 @@ int cli_read_secret(const char *prompt, int fd, kdbx_secret **out)
 	}
 	if (tty) {
 		struct termios tio;
-		fputs(prompt, stderr);
-		fflush(stderr);
+		/* Echo goes off BEFORE the prompt appears: TCSAFLUSH drops type-ahead,
+		 * which must never include an answer to a prompt not yet shown. */
 		if (tcgetattr(fd, &saved_tio) == 0) {
 			tio = saved_tio;
 			tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
@@ -150,11 +152,13 @@ int cli_read_secret(const char *prompt, int fd, kdbx_secret **out)
 			signal(SIGHUP, restore_tty);
 			tcsetattr(fd, TCSAFLUSH, &tio);
 		}
+		fputs(prompt, stderr);
+		fflush(stderr);
 	}
 	n = read_line(fd, buf, sizeof(buf));
 	if (tty) {
 		if (tio_saved) {
-			tcsetattr(fd, TCSAFLUSH, &saved_tio);
+			tcsetattr(fd, TCSANOW, &saved_tio);
 			tio_saved = 0;
 			signal(SIGINT, SIG_DFL);
 			signal(SIGTERM, SIG_DFL);
@@ -237,7 +241,8 @@ int cli_open_db(const cli_ctx *ctx, kdbx_db **db, kdbx_key **key)
 		return ex;
 	opts.progress = cli_spinner_progress;
 	cli_spinner_start("Unlocking");
-	rc = kdbx_db_open(db, path, *key, &opts);
+	/* Picks a connected device for multi-device databases (cli/cmd_device.c). */
+	rc = cli_slots_open(ctx, db, path, *key, &opts, NULL);
 	cli_spinner_stop();
 	if (rc < 0) {
 		ex = cli_fail(rc, path);

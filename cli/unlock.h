@@ -35,6 +35,7 @@ enum {
 	CLI_OPT_PKCS11,
 	CLI_OPT_FIDO2,
 	CLI_OPT_TPM2,
+	CLI_OPT_PKCS11_MODULE = 45, /* --pkcs11-module PATH (cli/unlock_devices.c) */
 	CLI_OPT_DEV_LAST = 49
 };
 
@@ -50,6 +51,16 @@ int cli_unlock_record(cli_unlock *u, const struct cli_option *o, const char *arg
  * Anything it allocates for the key must stay alive until the process exits. */
 int cli_unlock_device_option(const char *opt, const char *arg, kdbx_key *key);
 
+/* PKCS#11 slot provider for `--pkcs11 URI` (device enrolment / slot unlock):
+ * uses the module of --pkcs11-module (when given before this call) and the
+ * CLI PIN prompt. The caller owns *out. Returns a KDBX code. */
+int cli_pkcs11_slot_provider(const char *uri, kdbx_slot_provider **out);
+
+/* TPM 2.0 slot provider from SPEC = [TCTI][;pcrs=7][;bank=sha256][;pin=1]
+ * [;handle=0x81000001] (NULL: the --tpm2 option, else the default TPM), PIN
+ * through cb. The caller owns *out. Returns a KDBX code. */
+int cli_tpm2_slot_provider(const char *spec, const kdbx_interaction *cb, kdbx_slot_provider **out);
+
 /* Adds every recorded device option of u to key. Returns an exit code. */
 int cli_unlock_add_devices(const cli_unlock *u, kdbx_key *key);
 
@@ -62,6 +73,13 @@ int cli_unlock_key(const struct cli_ctx *ctx, const char *dbpath, kdbx_key **out
 
 /* Builds the key and opens DATABASE (ctx->pos[0]) with a spinner. */
 int cli_open_db(const struct cli_ctx *ctx, kdbx_db **db, kdbx_key **key);
+
+/* Opens path: plain kdbx_db_open, or for a multi-device database (kdbxtool
+ * mode or slots) kdbx_slots_open with every built-in device provider, so the
+ * connected device that matches a slot is used (cli/cmd_device.c).
+ * recovery: printable recovery key or NULL. Returns a KDBX_E* code. */
+int cli_slots_open(const struct cli_ctx *ctx, kdbx_db **db, const char *path, const kdbx_key *key,
+                   const kdbx_open_options *opts, const char *recovery);
 
 /* Reads one secret line. From fd when fd >= 0; otherwise from stdin: with the
  * prompt on stderr and echo off when stdin is a terminal. Returns an exit code. */

@@ -17,6 +17,8 @@ extern "C" {
 #include "kdbx/yubikey.h"
 #include "kdbx/slots.h"
 #include "kdbx/pkcs11.h"
+#include "kdbx/fido2.h"
+#include "kdbx/tpm2.h"
 
 KDBX_EXTERN const char *kdbx_version(void);
 

@@ -191,8 +191,8 @@ typedef struct kdbx_slot_open_options {
 	unsigned int version;
 	const kdbx_slot_providers *providers; /* may be NULL: password-only files only */
 	const char *recovery_key;             /* printable recovery key, or NULL */
-	int device_only;                      /* allow unlock without password/key file
-	                                         (only if the file's policy allows it) */
+	int device_only;                      /* reserved (0): whether a password is needed is the
+	                                         file's policy (kdbx_slots_set_policy) */
 	const kdbx_interaction *interaction;  /* touch / PIN for slot providers */
 	const kdbx_open_options *open;        /* passed to kdbx_db_open */
 } kdbx_slot_open_options;
@@ -220,9 +220,11 @@ typedef struct kdbx_slot_enrol_options {
 #define KDBX_SLOT_ENROL_OPTIONS_INIT {KDBX_SLOT_ENROL_OPTIONS_VERSION, KDBX_MODE_NONE, NULL, NULL, NULL}
 
 /* Enrols a device (atomic: the device answers before anything changes). A
- * database without slots switches to mode 3 (or mode 2 if asked). Changes
- * the in-memory db; save to write. Expected: KDBX_EEXISTS (label taken),
- * KDBX_EDEVICE, KDBX_EUNSUPPORTED. */
+ * database without slots switches to mode 3 (or mode 2 if asked). The db must
+ * have a key (opened, or kdbx_db_set_key) and, for an existing slot table, have
+ * been opened with kdbx_slots_open. Changes the in-memory db; save to write
+ * (no device needed). Expected: KDBX_EEXISTS (label taken), KDBX_EDEVICE,
+ * KDBX_EUNSUPPORTED (k-of-n policy set: use kdbx_slots_set_policy). */
 KDBX_EXTERN int kdbx_slots_enrol(kdbx_db *db, kdbx_slot_provider *p,
                                  const kdbx_slot_enrol_options *opts, uint32_t *slot_id);
 
@@ -234,21 +236,27 @@ KDBX_EXTERN int kdbx_slots_enrol(kdbx_db *db, kdbx_slot_provider *p,
 KDBX_EXTERN int kdbx_slots_revoke(kdbx_db *db, const char *label,
                                   const kdbx_slot_providers *providers, int drop_missing,
                                   const kdbx_interaction *interaction);
-/* Rotates the KEK (and every per-slot challenge) keeping all slots, with the
- * same device rules as revoke. */
+/* Rotates the KEK keeping all slots, with the same device rules as revoke
+ * (public-key slots get fresh secrets offline; symmetric slots keep their
+ * challenge and are asked once). Recovery keys are dropped. */
 KDBX_EXTERN int kdbx_slots_rotate(kdbx_db *db, const kdbx_slot_providers *providers,
                                   int drop_missing, const kdbx_interaction *interaction);
 
 /* Adds a printable recovery key slot (one per database: replaces an older
- * one). @param[out] out the key text (caller-owned kdbx_secret, e.g.
- * "R3C0-....-...."), shown once to the user. */
+ * one; the KEK stays, so run kdbx_slots_rotate if an old key may have
+ * leaked). @param[out] out the key text (caller-owned kdbx_secret, 11 groups
+ * of 5 base32 characters), shown once to the user. It opens the database
+ * (with the password unless device-only) through
+ * kdbx_slot_open_options.recovery_key. */
 KDBX_EXTERN int kdbx_slots_recovery_add(kdbx_db *db, kdbx_secret **out);
 KDBX_EXTERN int kdbx_slots_recovery_remove(kdbx_db *db);
 
 /* k-of-n: k devices (k >= 1, k <= number of device slots) must answer.
- * k = 1 restores "any one". device_only non-zero: the database opens without
- * password / key file (only with opts->device_only at open). Re-wraps every
- * slot, so it needs the same devices as rotate. */
+ * k = 1 restores "any one". device_only non-zero (explicit request): the
+ * database opens with the devices alone, password / key file are not part of
+ * its key any more. Turning it off needs a password or key file on the db
+ * key (kdbx_db_set_key). Rotates the KEK and re-wraps every slot, so it needs
+ * the same devices as rotate; recovery keys are dropped. */
 KDBX_EXTERN int kdbx_slots_set_policy(kdbx_db *db, unsigned int k, int device_only,
                                       const kdbx_slot_providers *providers,
                                       const kdbx_interaction *interaction);

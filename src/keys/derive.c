@@ -62,13 +62,16 @@ int kdbx_key__derive_ex(const kdbx_key *key, uint32_t version, const kdbx_kdf_pa
 	if (kdbx4 && hmac_key == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "kdbx_key__derive: KDBX 4 needs an HMAC key");
 	has_cr = key->nproviders > 0;
-	if (!key->has_password && !key->has_keyfile && !has_cr && key->kek_mode != KDBX_KEK_COMPONENT)
+	if (!key->has_password && !key->has_keyfile && !has_cr && key->kek_mode != KDBX_KEK_COMPONENT &&
+	    key->kek_mode != KDBX_KEK_DEVICE_ONLY)
 		return kdbx_error__set(KDBX_EINVALID, "the key has no component");
 	if (key->kek_mode != 0 && !kdbx4)
 		return kdbx_error__set(KDBX_EUNSUPPORTED, "multi-device keys need KDBX 4");
 	/* Fail on absurd KDF parameters before asking the user to touch a device. */
 	if ((rc = kdbx_kdf__validate(kdf, kdf_flags)) != KDBX_OK)
 		return rc;
+	if (has_cr && key->kek_mode == KDBX_KEK_DEVICE_ONLY)
+		has_cr = false; /* the composite is the KEK alone */
 	if (has_cr) {
 		/* KDBX 4 challenges with the KDF seed, KDBX 3 with the master seed. */
 		rc = kdbx4 ? challenge_component(key, kdf->seed, kdf->seed_len, c)
@@ -76,13 +79,13 @@ int kdbx_key__derive_ex(const kdbx_key *key, uint32_t version, const kdbx_kdf_pa
 		if (rc != KDBX_OK)
 			goto out;
 	}
-	if (key->has_password)
+	if (key->has_password && key->kek_mode != KDBX_KEK_DEVICE_ONLY)
 		v[nv++] = (kdbx_iov){key->password, 32};
-	if (key->has_keyfile)
+	if (key->has_keyfile && key->kek_mode != KDBX_KEK_DEVICE_ONLY)
 		v[nv++] = (kdbx_iov){key->keyfile, 32};
-	if (kdbx4 && has_cr)
+	if (kdbx4 && has_cr && key->kek_mode != KDBX_KEK_DEVICE_ONLY)
 		v[nv++] = (kdbx_iov){c, 32};
-	if (key->kek_mode == KDBX_KEK_COMPONENT) {
+	if (key->kek_mode == KDBX_KEK_COMPONENT || key->kek_mode == KDBX_KEK_DEVICE_ONLY) {
 		/* Mode 3: the KEK enters before the KDF, so the factors cannot be
 		 * separated from T (kdbxtool-notes 6.3). */
 		static const char label[] = "kdbx-slots-v3 composite";

@@ -168,7 +168,7 @@ int kdbx_key__dup(kdbx_key **out, const kdbx_key *key)
 
 int kdbx_key__set_kek(kdbx_key *key, int mode, const uint8_t kek[32])
 {
-	if (key == NULL || (mode != 0 && mode != KDBX_KEK_XOR && mode != KDBX_KEK_COMPONENT) ||
+	if (key == NULL || (mode != 0 && mode != KDBX_KEK_XOR && mode != KDBX_KEK_COMPONENT && mode != KDBX_KEK_DEVICE_ONLY) ||
 	    (mode != 0 && kek == NULL))
 		return kdbx_error__set(KDBX_EINVALID, "kdbx_key__set_kek: invalid argument");
 	if (mode == 0)

@@ -38,6 +38,9 @@ int kdbx_key__composite(const kdbx_key *key, const uint8_t *challenge, size_t ch
  * mode 0 clears it. kdbx_key__dup copies it. */
 #define KDBX_KEK_XOR 2
 #define KDBX_KEK_COMPONENT 3
+/* As KDBX_KEK_COMPONENT, but password and key file are left out of the
+ * composite (device-only policy): a password set later cannot break it. */
+#define KDBX_KEK_DEVICE_ONLY 4
 int kdbx_key__set_kek(kdbx_key *key, int mode, const uint8_t kek[32]);
 /* Mode (0 none) and, when kek != NULL and set, a copy of the KEK. */
 int kdbx_key__get_kek(const kdbx_key *key, uint8_t kek[32]);

@@ -6,6 +6,26 @@
 #include "keys/keys.h"
 #include "model/model.h"
 
+/* Wrong credentials on a multi-device file (src/slots/) opened without its
+ * device: say how it opens (same code, a clearer message). */
+static void slots_hint(const void *data, size_t len)
+{
+	kdbx_container h;
+	kdbx_vdict d = {NULL, 0};
+	size_t hl = 0;
+
+	memset(&h, 0, sizeof(h));
+	if (kdbx_header__parse(&h, data, len, &hl) == KDBX_OK && h.public_custom_data != NULL &&
+	    kdbx_vdict_parse(&d, h.public_custom_data, h.public_custom_data_len) == KDBX_OK &&
+	    (kdbx_vdict_get(&d, "KDBX_SLOTS") != NULL || kdbx_vdict_get(&d, "KDBXTOOL_CR_VERSION") != NULL))
+		kdbx_error__set(KDBX_EAUTH, "wrong credentials: this database is protected by enrolled devices "
+		                "(multi-device slots); open it with kdbx_slots_open and a device");
+	else
+		kdbx_error__set(KDBX_EAUTH, "wrong credentials");
+	kdbx_vdict_free(&d);
+	kdbx_container_free(&h);
+}
+
 int kdbx_db_open_memory(kdbx_db **out, const void *data, size_t len, const kdbx_key *key,
                         const kdbx_open_options *opts)
 {
@@ -20,8 +40,11 @@ int kdbx_db_open_memory(kdbx_db **out, const void *data, size_t len, const kdbx_
 	if (opts != NULL && opts->version != KDBX_OPEN_OPTIONS_VERSION)
 		return kdbx_error__set(KDBX_EINVALID, "open: unknown options version %u", opts->version);
 	memset(&c, 0, sizeof(c));
-	if ((rc = kdbx_container_read(&c, data, len, key, opts)) != KDBX_OK)
+	if ((rc = kdbx_container_read(&c, data, len, key, opts)) != KDBX_OK) {
+		if (rc == KDBX_EAUTH && kdbx_key__get_kek(key, NULL) == 0)
+			slots_hint(data, len);
 		return rc;
+	}
 	if ((rc = kdbx_stream_new(&s, c.stream_id, c.stream_key, c.stream_key_len)) != KDBX_OK)
 		goto out;
 	if ((rc = kdbx_db__alloc(&db)) != KDBX_OK)

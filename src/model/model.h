@@ -12,7 +12,10 @@
 #include "kdbx/key.h"
 
 /* Raw XML of an element we do not understand, written back verbatim
- * (at the end of its parent element). */
+ * (at the end of its parent element). A string starting with a byte < 0x20
+ * instead of '<' came from inside a sub-element of the owner (Times, AutoType,
+ * History, CustomData, ...): see enum kdbx_xml_loc in format/xml_internal.h.
+ * Copy such strings as they are. */
 typedef struct kdbx_unknown {
 	char **xml;
 	size_t count;
@@ -243,8 +246,10 @@ void kdbx_db__read_public_uuid(kdbx_db *db);
 int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream);
 /* Writes db as XML for format version `version` into out. stream NULL = plain
  * export (ProtectInMemory="True", values in clear). For KDBX3 writes
- * Meta/HeaderHash = header_hash and the Meta/Binaries pool; for KDBX4 fills
- * c->binaries (de-duplicated) and references them by index. */
+ * Meta/HeaderHash = header_hash (if not NULL) and the Meta/Binaries pool; for
+ * KDBX4 fills c->binaries (de-duplicated, malloc'd copies) and references them
+ * by index. A plain export (stream NULL) or c NULL always uses the inline
+ * Meta/Binaries pool so the document is self-contained. */
 int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
                    kdbx_stream *stream, kdbx_container *c, kdbx_buf *out);
 /* The version a save must write (KeePassXC rule, notes 3.8). */

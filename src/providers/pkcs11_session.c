@@ -135,7 +135,9 @@ int kdbx_p11__each_token(kdbx_p11_mods *m, int (*cb)(const kdbx_p11_token *t, vo
 			t.fl = m->fl[i];
 			t.module = m->name[i];
 			t.slot = slots[j];
-			if (t.fl->C_GetTokenInfo(t.slot, &t.info) != CKR_OK)
+			/* Uninitialised tokens (e.g. SoftHSM's free slot) hold no keys. */
+			if (t.fl->C_GetTokenInfo(t.slot, &t.info) != CKR_OK ||
+			    !(t.info.flags & CKF_TOKEN_INITIALIZED))
 				continue;
 			t.index = index++;
 			kdbx_p11__fixed_str(t.label, sizeof(t.label), t.info.label, sizeof(t.info.label));

@@ -17,7 +17,7 @@ typedef struct change {
 	const kdbx_vdict *add;   /* items to set (mode 2), may be NULL */
 	int kek_mode;            /* 0: clear the KEK */
 	const uint8_t *kek;
-	int strip;               /* 1: key loses password/key file (device-only); -1: must keep them */
+	int strip;               /* 1: device-only (kek_mode KDBX_KEK_DEVICE_ONLY); -1: key must have a password or key file */
 	bool clear_cr;           /* key loses its mode-1 providers */
 	kdbx_provider *add_cr;   /* key gains this mode-1 provider (borrowed) */
 } change;
@@ -59,10 +59,11 @@ static int commit(kdbx_db *db, const change *ch)
 		kdbx_key_clear_challenge_response(k);
 	if (ch->add_cr != NULL && (rc = kdbx_key_add_challenge_response(k, ch->add_cr)) != KDBX_OK)
 		goto out;
-	if (ch->strip > 0) {
-		kdbx_key_clear_password(k);
-		kdbx_key_clear_keyfile(k);
-	} else if (ch->strip < 0 && !k->has_password && !k->has_keyfile) {
+	if (ch->strip <= 0 && ch->kek_mode == KDBX_KEK_DEVICE_ONLY) {
+		rc = kdbx_error__set(KDBX_EINVALID, "internal: device-only KEK without device-only policy");
+		goto out;
+	}
+	if (ch->strip < 0 && !k->has_password && !k->has_keyfile) {
 		rc = kdbx_error__set(KDBX_EINVALID, "set a password or key file first (kdbx_db_set_key)");
 		goto out;
 	}
@@ -84,6 +85,9 @@ out:
 }
 
 /* ---------------- helpers ---------------- */
+
+/* KEK mode of the db key for a mode-3 table. */
+#define KEK3(st) (((st)->flags & KDBX_SLOTS_F_DEVICE_ONLY) ? KDBX_KEK_DEVICE_ONLY : KDBX_KEK_COMPONENT)
 
 static int need_key(const kdbx_db *db)
 {
@@ -242,7 +246,8 @@ static int load_v3(const kdbx_db *db, v3_state *st, uint8_t kek[32])
 
 	if (rc != KDBX_OK)
 		return rc;
-	if (kdbx_key__get_kek(db->key, kek) != KDBX_KEK_COMPONENT) {
+	int m = kdbx_key__get_kek(db->key, kek);
+	if (m != KDBX_KEK_COMPONENT && m != KDBX_KEK_DEVICE_ONLY) {
 		kdbx_v3__free(st);
 		return kdbx_error__set(KDBX_EINVALID, "the database was not opened through its slots "
 		                       "(kdbx_slots_open)");
@@ -479,7 +484,7 @@ int kdbx_slots_enrol(kdbx_db *db, kdbx_slot_provider *p, const kdbx_slot_enrol_o
 	    (rc = add_single_group(&st, secret, kek)) != KDBX_OK)
 		goto out;
 	{
-		change ch = {&st, true, NULL, KDBX_KEK_COMPONENT, kek,
+		change ch = {&st, true, NULL, KEK3(&st), kek,
 		             (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? 1 : -1, true, NULL};
 		rc = commit(db, &ch);
 	}
@@ -607,7 +612,7 @@ static int rekey(kdbx_db *db, const char *skip, const kdbx_slot_providers *set, 
 	if ((rc = build_groups(&st, secrets, kek)) != KDBX_OK)
 		goto out;
 	{
-		change ch = {&st, true, NULL, KDBX_KEK_COMPONENT, kek, (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? 1 : -1,
+		change ch = {&st, true, NULL, KEK3(&st), kek, (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? 1 : -1,
 		             true, NULL};
 		rc = commit(db, &ch);
 	}
@@ -816,7 +821,7 @@ int kdbx_slots_recovery_add(kdbx_db *db, kdbx_secret **out)
 	if ((rc = add_single_group(&st, secret, kek)) != KDBX_OK || (rc = kdbx_v3__recovery_format(rk, out)) != KDBX_OK)
 		goto out;
 	{
-		change ch = {&st, true, NULL, KDBX_KEK_COMPONENT, kek, (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? 1 : -1,
+		change ch = {&st, true, NULL, KEK3(&st), kek, (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? 1 : -1,
 		             true, NULL};
 		if ((rc = commit(db, &ch)) != KDBX_OK)
 			kdbx_secret_free(out);
@@ -860,7 +865,7 @@ int kdbx_slots_recovery_remove(kdbx_db *db)
 	if (!any) {
 		rc = kdbx_error__set(KDBX_ENOTFOUND, "no recovery key");
 	} else {
-		change ch = {&st, true, NULL, KDBX_KEK_COMPONENT, kek, (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? 1 : -1,
+		change ch = {&st, true, NULL, KEK3(&st), kek, (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? 1 : -1,
 		             true, NULL};
 		rc = commit(db, &ch);
 	}

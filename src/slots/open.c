@@ -296,11 +296,9 @@ int kdbx_slots_open_memory(kdbx_db **out, const void *data, size_t len, const kd
 		goto out;
 	/* The device answered for the slot; the KDBX composite gets only the KEK. */
 	kdbx_key_clear_challenge_response(k2);
-	if (mode == KDBX_MODE_SLOTS && (st.flags & KDBX_SLOTS_F_DEVICE_ONLY)) {
-		kdbx_key_clear_password(k2);
-		kdbx_key_clear_keyfile(k2);
-	}
-	if ((rc = kdbx_key__set_kek(k2, mode == KDBX_MODE_KDBXTOOL ? KDBX_KEK_XOR : KDBX_KEK_COMPONENT, kek)) != KDBX_OK)
+	if ((rc = kdbx_key__set_kek(k2, mode == KDBX_MODE_KDBXTOOL ? KDBX_KEK_XOR
+	                                : (st.flags & KDBX_SLOTS_F_DEVICE_ONLY) ? KDBX_KEK_DEVICE_ONLY
+	                                                                        : KDBX_KEK_COMPONENT, kek)) != KDBX_OK)
 		goto out;
 	if ((rc = kdbx_db_open_memory(out, data, len, k2, opts != NULL ? opts->open : NULL)) != KDBX_OK)
 		goto out;

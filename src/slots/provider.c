@@ -162,7 +162,7 @@ static int cr_unlock(kdbx_slot_provider *self, const kdbx_slot_context *ctx, con
                      size_t meta_len, kdbx_secret **secret)
 {
 	cr_adapter *a = (cr_adapter *)self;
-	const uint8_t *chal, *fp;
+	const uint8_t *chal = NULL, *fp = NULL;
 	int rc;
 
 	(void)ctx;
@@ -174,7 +174,7 @@ static int cr_unlock(kdbx_slot_provider *self, const kdbx_slot_context *ctx, con
 static int cr_match(kdbx_slot_provider *self, const uint8_t *meta, size_t meta_len)
 {
 	cr_adapter *a = (cr_adapter *)self;
-	const uint8_t *chal, *fp;
+	const uint8_t *chal = NULL, *fp = NULL;
 
 	if (cr_parse(meta, meta_len, &chal, &fp) != KDBX_OK) {
 		kdbx_error_clear();
@@ -192,7 +192,7 @@ static int cr_match(kdbx_slot_provider *self, const uint8_t *meta, size_t meta_l
 static int cr_device_id(kdbx_slot_provider *self, const uint8_t *meta, size_t meta_len, char *buf,
                         size_t buflen)
 {
-	const uint8_t *chal, *fp;
+	const uint8_t *chal = NULL, *fp = NULL;
 	char hex[2 * CR_FP_LEN + 1];
 
 	if (cr_parse(meta, meta_len, &chal, &fp) != KDBX_OK)

@@ -272,7 +272,8 @@ static void test_v3__revocation_property(void **state)
 			uint8_t *x = NULL;
 			size_t xn = 0;
 			assert_int_equal(kdbx_db_save_memory(o, NULL, &x, &xn), 0);
-			assert_int_equal(kdbx_db_save_memory(o, NULL, &x[0] == 0 ? &x : &x, &xn), 0);
+			kdbx_free(x, xn);
+			assert_int_equal(kdbx_db_save_memory(o, NULL, &x, &xn), 0);
 			kdbx_free(x, xn);
 		}
 		assert_int_equal(pk->unlocks, 1);
@@ -375,11 +376,17 @@ static void test_v3__policy_k_of_n_and_device_only(void **state)
 	kdbx_db_free(&o);
 	/* the password is ignored for a device-only file */
 	assert_int_equal(reopen(db, k, one, NULL, &o, NULL, NULL), 0);
+	/* a password set on a device-only database is not mixed in: still device-only */
+	assert_int_equal(kdbx_db_set_key(o, k), 0);
+	kdbx_db_free(&db);
+	assert_int_equal(reopen(o, none, one, NULL, &db, NULL, NULL), 0);
+	kdbx_db_free(&o);
+	o = db;
+	db = NULL;
 	/* turning it off needs a password first */
 	assert_int_equal(kdbx_slots_set_policy(o, 1, 0, all, NULL), KDBX_EINVALID);
 	assert_int_equal(kdbx_db_set_key(o, k), 0);
 	assert_int_equal(kdbx_slots_set_policy(o, 1, 0, all, NULL), 0);
-	kdbx_db_free(&db);
 	assert_int_equal(reopen(o, none, one, NULL, &db, NULL, NULL), KDBX_EINVALID);
 	assert_int_equal(reopen(o, k, one, NULL, &db, NULL, NULL), 0);
 	kdbx_db_free(&db);
@@ -421,6 +428,7 @@ static void test_v3__convert(void **state)
 	assert_int_equal(kdbx_slots_convert(db, KDBX_MODE_KEEPASSXC, set, NULL), 0);
 	assert_int_equal(kdbx_db_save_memory(db, NULL, &b, &n), 0);
 	assert_int_equal(kdbx_db_open_memory(&o, b, n, k1, NULL), 0);
+	kdbx_db_free(&o);
 	assert_int_equal(kdbx_db_open_memory(&o, b, n, k, NULL), KDBX_EAUTH);
 	kdbx_free(b, n);
 	/* 1 -> 2 -> 3 -> 0 */
