@@ -171,8 +171,10 @@ static int build_set(const cli_ctx *ctx, int with_devices, kdbx_slot_providers *
 		if (strcmp(ctx->unlock.dev[i].opt, "soft-key") != 0 || ctx->unlock.dev[i].arg == NULL)
 			continue;
 		snprintf(s, sizeof(s), "soft-key:%s", ctx->unlock.dev[i].arg);
-		if ((ex = device_from_spec(s, &p)) != 0)
-			goto fail;
+		/* Already read once for the key: a pipe (/dev/fd/N) may be empty
+		 * now. Pass the secret in a file for multi-device databases. */
+		if (device_from_spec(s, &p) != 0)
+			continue;
 		if ((rc = kdbx_slot_providers_add(set, p)) < 0) {
 			kdbx_slot_provider_free(&p);
 			ex = cli_fail(rc, "devices");

@@ -148,13 +148,12 @@ int cli_fido2_slot_provider(const char *spec, const kdbx_interaction *cb, kdbx_s
 	return kdbx_fido2_slot_provider_new(out, &o);
 }
 
-int cli_fido2_unlock_option(const char *arg, kdbx_key *key, kdbx_provider **kept)
+int cli_fido2_unlock_option(const char *arg, kdbx_provider **cr)
 {
 	kdbx_fido2_options o;
 	fido2_spec sp;
-	int rc;
 
-	*kept = NULL;
+	*cr = NULL;
 	if (parse_spec(arg, &sp) < 0) {
 		fprintf(stderr, "kdbx: --fido2 wants DEVICE or auto, optionally ,credential=HEX[,rp=ID] for a "
 		                "kdbxtool database; got '%s'\n", arg != NULL ? arg : "");
@@ -162,16 +161,43 @@ int cli_fido2_unlock_option(const char *arg, kdbx_key *key, kdbx_provider **kept
 	}
 	unlock_spec = arg; /* FIDO2 slots: the device the automatic provider asks */
 	if (sp.cred_len == 0)
-		return 1;
-	/* kdbxtool "fido2" device: a challenge-response provider on the key. */
+		return KDBX_OK;
+	/* kdbxtool "fido2" device: a challenge-response provider for the key. */
 	options_of(&sp, &cli_fido2_cb, &o);
-	if ((rc = kdbx_fido2_new(kept, &o)) < 0)
-		return rc;
-	if ((rc = kdbx_key_add_challenge_response(key, *kept)) < 0) {
-		kdbx_provider_free(kept);
-		return rc;
+	return kdbx_fido2_new(cr, &o);
+}
+
+/* Hooks of `kdbx device ...` (weak in cli/cmd_device.c). */
+int cli_slot_device_spec_fido2(const char *spec, const kdbx_interaction *cb, kdbx_slot_provider **out);
+int cli_slot_providers_auto_fido2(kdbx_slot_providers *set, const kdbx_interaction *cb);
+
+/* --device fido2[:SPEC] */
+int cli_slot_device_spec_fido2(const char *spec, const kdbx_interaction *cb, kdbx_slot_provider **out)
+{
+	int rc;
+
+	if (strncmp(spec, "fido2:", 6) != 0 && strcmp(spec, "fido2") != 0)
+		return 0;
+	rc = cli_fido2_slot_provider(spec[5] == ':' ? spec + 6 : "", cb, out);
+	return rc < 0 ? rc : 1;
+}
+
+/* Automatic unlock: the --fido2 device or any; match() finds the
+ * authenticator that holds each slot's credential with a silent assertion. */
+int cli_slot_providers_auto_fido2(kdbx_slot_providers *set, const kdbx_interaction *cb)
+{
+	kdbx_slot_provider *p = NULL;
+	int rc = cli_fido2_slot_provider(NULL, cb, &p);
+
+	if (rc == KDBX_EUNSUPPORTED) {
+		kdbx_error_clear();
+		return 0; /* built without FIDO2 */
 	}
-	return 1;
+	if (rc < 0)
+		return rc;
+	if ((rc = kdbx_slot_providers_add(set, p)) < 0)
+		kdbx_slot_provider_free(&p);
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- kdbx fido2 list ---- */

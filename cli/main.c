@@ -12,7 +12,7 @@ extern const cli_command cli_cmd_db_create, cli_cmd_db_info, cli_cmd_db_edit, cl
 	cli_cmd_show, cli_cmd_add, cli_cmd_edit, cli_cmd_rm, cli_cmd_mkdir, cli_cmd_rmdir, cli_cmd_mv,
 	cli_cmd_search, cli_cmd_attachment_export, cli_cmd_attachment_import, cli_cmd_attachment_rm,
 	cli_cmd_export, cli_cmd_import, cli_cmd_generate, cli_cmd_help, cli_cmd_version,
-	cli_cmd_devices, cli_cmd_pkcs11, cli_cmd_tpm2;
+	cli_cmd_devices, cli_cmd_pkcs11, cli_cmd_tpm2, cli_cmd_fido2;
 
 /* Multi-device enrolment (cli/cmd_device.c). */
 extern const cli_command cli_cmd_device_enroll, cli_cmd_device_list, cli_cmd_device_revoke,
@@ -24,7 +24,7 @@ const cli_command *const cli_commands[] = {
 	&cli_cmd_db_create, &cli_cmd_db_edit, &cli_cmd_db_info, &cli_cmd_device_convert, &cli_cmd_device_disable,
 	&cli_cmd_device_enroll, &cli_cmd_device_list, &cli_cmd_device_policy, &cli_cmd_device_recovery,
 	&cli_cmd_device_revoke, &cli_cmd_device_rotate, &cli_cmd_devices, &cli_cmd_edit, &cli_cmd_export,
-	&cli_cmd_generate, &cli_cmd_help, &cli_cmd_import, &cli_cmd_ls, &cli_cmd_mkdir, &cli_cmd_mv,
+	&cli_cmd_fido2, &cli_cmd_generate, &cli_cmd_help, &cli_cmd_import, &cli_cmd_ls, &cli_cmd_mkdir, &cli_cmd_mv,
 	&cli_cmd_pkcs11, &cli_cmd_rm, &cli_cmd_rmdir, &cli_cmd_search, &cli_cmd_show, &cli_cmd_tpm2,
 	&cli_cmd_version, NULL};
 

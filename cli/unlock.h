@@ -61,6 +61,14 @@ int cli_pkcs11_slot_provider(const char *uri, kdbx_slot_provider **out);
  * through cb. The caller owns *out. Returns a KDBX code. */
 int cli_tpm2_slot_provider(const char *spec, const kdbx_interaction *cb, kdbx_slot_provider **out);
 
+/* FIDO2 (cli/cmd_fido2.c). cli_fido2_slot_provider: slot provider for SPEC =
+ * [DEVICE][,rp=ID][,pin=yes|no|auto][,uv=yes|no][,up=yes|no] (NULL: the
+ * --fido2 device, else any); cb NULL: the CLI touch / PIN prompts.
+ * cli_fido2_unlock_option: records --fido2 ARG; *cr is set (caller keeps it)
+ * when ARG names a kdbxtool credential (credential=HEX). KDBX codes. */
+int cli_fido2_slot_provider(const char *spec, const kdbx_interaction *cb, kdbx_slot_provider **out);
+int cli_fido2_unlock_option(const char *arg, kdbx_provider **cr);
+
 /* Adds every recorded device option of u to key. Returns an exit code. */
 int cli_unlock_add_devices(const cli_unlock *u, kdbx_key *key);
 

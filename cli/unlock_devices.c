@@ -6,6 +6,9 @@
  *   --pkcs11 URI              PKCS#11 key (RFC 7512 URI; HMAC or RSA signing key
  *                             as a challenge-response key)
  *   --pkcs11-module PATH      module for --pkcs11 (any position on the line)
+ *   --fido2 DEVICE|auto[,credential=HEX][,rp=ID]
+ *                             FIDO2 key for FIDO2 slots (any connected one by
+ *                             default); credential= for kdbxtool "fido2" devices
  *   --tpm2 TCTI               TPM used by a tpm2 slot (default device:/dev/tpmrm0)
  * The secret of a soft key is never taken from the command line itself. */
 #include <stdio.h>
@@ -257,6 +260,14 @@ int cli_unlock_device_option(const char *opt, const char *arg, kdbx_key *key)
 	if (strcmp(opt, "pkcs11-module") == 0) {
 		p11_module = arg;
 		return 1;
+	}
+	if (strcmp(opt, "fido2") == 0) {
+		/* FIDO2 slots are found by the automatic provider (cli/slot_devices.c);
+		 * only a kdbxtool credential id adds a provider to the key. */
+		rc = cli_fido2_unlock_option(arg, &p);
+		if (rc < 0 || p == NULL)
+			return rc < 0 ? rc : 1;
+		return keep(p, key);
 	}
 	if (strcmp(opt, "pkcs11") == 0) {
 		p11_lazy *l;

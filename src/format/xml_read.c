@@ -1512,6 +1512,11 @@ int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream)
 	 * copy it into one more document-sized allocation (page faults dominate then). */
 	const char *data = (const char *)c->xml.data;
 	size_t left = c->xml.len;
+	/* expat reports an empty final buffer inconsistently (no-memory under some allocators). */
+	if (left == 0) {
+		rc = kdbx_error__set(KDBX_ECORRUPT, "XML error: empty document");
+		goto out;
+	}
 	do {
 		int chunk = left > (size_t)FEED_CHUNK ? FEED_CHUNK : (int)left;
 		left -= (size_t)chunk;

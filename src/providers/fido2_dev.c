@@ -151,7 +151,8 @@ int kdbx_fido2__open(const fido2_cfg *cfg, const fido2_devref *ref, fido_dev_t *
 			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
 		if ((r = fido_dev_open(d, ref->path)) != FIDO_OK) {
 			fido_dev_free(&d);
-			return kdbx_error__set(KDBX_EDEVICE, "%s: cannot open (%s)", ref->desc, fido_strerr(r));
+			return kdbx_error__set(KDBX_EDEVICE, "%s: cannot open it (not connected, not a FIDO "
+			                       "device, or no permission: %s)", ref->desc, fido_strerr(r));
 		}
 	}
 	if (cfg->timeout_ms > 0)

@@ -308,6 +308,27 @@ def test_device_options_slot_in():
     check("--yubikey" in out and "--key-file FILE" in out, "db-create lacks device options")
 
 
+def test_fido2_cli():
+    # The CLI cannot reach the in-process software authenticator (no uhid
+    # here): FIDO2 itself is proven by tests/integration/fido2_*.c. Here: the
+    # commands exist and fail clearly without a device.
+    out, err = run(["fido2", "list"])
+    check(out == "" and "No FIDO2 device found" in err, (out, err))
+    out, _ = run(["fido2", "list", "--json"])
+    check(json.loads(out) == [], out)
+    run(["fido2", "frobnicate"], rc=EXIT_USAGE)
+    db = new_db("fido2.kdbx")
+    _, err = run(["device", "enroll", db, "--label", "k", "--device", "fido2", "--yes"], input=PW + "\n",
+                 rc=EXIT_DEVICE)
+    check("no FIDO2 device" in err, err)
+    _, err = run(["device", "enroll", db, "--label", "k", "--device", "fido2:,pin=maybe", "--yes"],
+                 input=PW + "\n", rc=EXIT_USAGE)
+    check("FIDO2 spec" in err, err)
+    _, err = run(["ls", "--fido2", "auto,credential=zz", db], input=PW + "\n", rc=EXIT_USAGE)
+    check("--fido2 wants" in err, err)
+    run(["ls", "--fido2", "auto", db], input=PW + "\n")
+
+
 def read_until(fd, pattern, timeout=30):
     buf = b""
     end = time.time() + timeout
@@ -785,7 +806,7 @@ def main():
              test_tty_prompt_no_echo, test_entries_ls_show, test_add_edit_errors, test_rm_mkdir_rmdir_mv,
              test_attachments, test_totp, test_totp_matches_keepassxc, test_export_formats,
              test_export_matches_keepassxc, test_interop_keepassxc_cli, test_interop_pykeepass, test_db_edit,
-             test_errors_go_to_stderr]
+             test_errors_go_to_stderr, test_fido2_cli]
     only = os.environ.get("KDBX_CLI_TEST")
     for t in tests:
         if only and only not in t.__name__:

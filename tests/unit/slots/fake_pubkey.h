@@ -12,6 +12,7 @@ typedef struct fake_pk {
 	uint8_t priv[32], pub[32];
 	int has_private;
 	int unlocks;
+	int fail_code; /* non-zero: unlock fails with it (PIN wrong, timeout ...) */
 } fake_pk;
 
 static int fpk_ecdh(const uint8_t priv[32], const uint8_t peer[32], kdbx_secret **out)
@@ -88,6 +89,8 @@ static int fpk_unlock(kdbx_slot_provider *self, const kdbx_slot_context *ctx, co
 	if (ml != 65 || meta[0] != 1)
 		return KDBX_ECORRUPT;
 	f->unlocks++;
+	if (f->fail_code != 0)
+		return kdbx_error__set(f->fail_code, "fake key: PIN wrong (2 tries left)");
 	return fpk_ecdh(f->priv, meta + 33, secret);
 }
 

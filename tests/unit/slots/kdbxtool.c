@@ -395,6 +395,66 @@ static void test_kdbxtool__kdbx3_input(void **state)
 	kdbx_key_free(&k);
 }
 
+/* Damaged kdbxtool header data: unknown version, no salt, every entry broken. */
+static void test_kdbxtool__damaged_items(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *value;
+		size_t len;
+		int want;
+	} v[] = {
+		{"KDBXTOOL_CR_VERSION", "\x01", 1, KDBX_EUNSUPPORTED},
+		{"KDBXTOOL_CR_SALT", NULL, 0, KDBX_ECORRUPT},
+		{"KDBXTOOL_CR_DEVICE_0", "{\"type\":\"x\"}\0", 13, KDBX_ECORRUPT},
+	};
+	kdbx_key *k = pw_key("password");
+	kdbx_slot_providers *set = set_of(soft_slot(TEST_SECRET), NULL);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		kdbx_db *db = quick_db("password"), *o = NULL;
+		kdbx_buf pcd = KDBX_BUF_INIT;
+		uint8_t salt[32], w[64], kek[32], *img = NULL;
+		size_t len = 0;
+		kdbx_key *kk = pw_key("password");
+		chal32(salt);
+		kat_wrapped(w);
+		kdbxtool_pcd(&pcd, salt, w);
+		db->public_custom_data = kdbx_buf_detach(&pcd, &db->public_custom_data_len);
+		assert_int_equal(kdbx_db__public_set(db, v[i].name, 0x42, v[i].value, v[i].len), 0);
+		for (int j = 0; j < 32; j++)
+			kek[j] = (uint8_t)(0x40 + j);
+		assert_int_equal(kdbx_key__set_kek(kk, KDBX_KEK_XOR, kek), 0);
+		assert_int_equal(kdbx_db_save_memory(db, kk, &img, &len), 0);
+		assert_int_equal(open_img(img, len, k, set, NULL, &o), v[i].want);
+		assert_null(o);
+		kdbx_free(img, len);
+		kdbx_key_free(&kk);
+		kdbx_db_free(&db);
+	}
+	kdbx_slot_providers_free(&set);
+	kdbx_key_free(&k);
+}
+
+/* A salt ending in 0x20 is asked the yubikit way: the soft key (and a real
+ * key) hash the raw 32 bytes, as kdbxtool's MockYubiKey does. */
+static void test_kdbxtool__salt_ending_in_0x20(void **state)
+{
+	uint8_t salt[32], want[20];
+	kdbx_provider *p = softkey(KDBX_SOFTKEY_SHA1, TEST_SECRET);
+	kdbx_secret *r = NULL;
+
+	(void)state;
+	chal32(salt);
+	salt[31] = 0x20;
+	assert_int_equal(kdbx_hmac_sha1((const uint8_t *)TEST_SECRET, 20, salt, 32, want), 0);
+	assert_int_equal(kdbx_slots__cr_ask(p, salt, 32, &r), 0);
+	assert_memory_equal(kdbx_secret_data(r), want, 20);
+	kdbx_secret_free(&r);
+	kdbx_provider_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_kdbxtool__no_data_loss),
 		cmocka_unit_test(test_kdbxtool__enrol_writes_kdbxtool_layout),
 		cmocka_unit_test(test_kdbxtool__kdbx3_input),
+		cmocka_unit_test(test_kdbxtool__damaged_items),
+		cmocka_unit_test(test_kdbxtool__salt_ending_in_0x20),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

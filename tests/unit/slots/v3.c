@@ -458,6 +458,44 @@ static void test_v3__convert(void **state)
 	kdbx_db_free(&db);
 }
 
+/* Typed device errors pass through; a wrong PIN stops the attempt (no
+ * second device is asked, no PIN try is spent elsewhere). */
+static void test_v3__device_errors_pass_through(void **state)
+{
+	kdbx_db *db = quick_db("pw"), *o = NULL;
+	kdbx_key *k = pw_key("pw");
+	fake_pk *p1 = fake_pk_new(1), *p2 = fake_pk_new(2);
+	kdbx_slot_enrol_options e = eo("one");
+	kdbx_slot_providers tmp;
+	kdbx_slot_provider *items[2] = {&p1->parent, &p2->parent};
+
+	(void)state;
+	assert_int_equal(kdbx_slots_enrol(db, &p1->parent, &e, NULL), 0);
+	e.label = "two";
+	assert_int_equal(kdbx_slots_enrol(db, &p2->parent, &e, NULL), 0);
+	tmp.items = items;
+	tmp.count = 2;
+	p1->fail_code = KDBX_EPIN;
+	p1->unlocks = p2->unlocks = 0;
+	assert_int_equal(reopen(db, k, &tmp, NULL, &o, NULL, NULL), KDBX_EPIN);
+	assert_int_equal(p1->unlocks + p2->unlocks, 1);
+	p1->fail_code = KDBX_EPINLOCKED;
+	assert_int_equal(reopen(db, k, &tmp, NULL, &o, NULL, NULL), KDBX_EPINLOCKED);
+	/* a timeout on one device: the next matching one is tried */
+	p1->fail_code = KDBX_ETIMEOUT;
+	p1->unlocks = p2->unlocks = 0;
+	assert_int_equal(reopen(db, k, &tmp, NULL, &o, NULL, NULL), 0);
+	assert_int_equal(p2->unlocks, 1);
+	kdbx_db_free(&o);
+	/* only that device present and it times out: the timeout is reported */
+	p2->has_private = 0;
+	assert_int_equal(reopen(db, k, &tmp, NULL, &o, NULL, NULL), KDBX_ETIMEOUT);
+	fpk_free(&p1->parent);
+	fpk_free(&p2->parent);
+	kdbx_key_free(&k);
+	kdbx_db_free(&db);
+}
+
 static void test_v3__recovery_key_text(void **state)
 {
 	uint8_t key[32], back[32];
@@ -483,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_v3__recovery_key),
 		cmocka_unit_test(test_v3__policy_k_of_n_and_device_only),
 		cmocka_unit_test(test_v3__convert),
+		cmocka_unit_test(test_v3__device_errors_pass_through),
 		cmocka_unit_test(test_v3__recovery_key_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
