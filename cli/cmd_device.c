@@ -73,12 +73,17 @@ int cli_slot_device_spec_tpm2(const char *spec, const kdbx_interaction *cb, kdbx
 int cli_slot_providers_auto_fido2(kdbx_slot_providers *set, const kdbx_interaction *cb) __attribute__((weak));
 int cli_slot_providers_auto_pkcs11(kdbx_slot_providers *set, const kdbx_interaction *cb) __attribute__((weak));
 int cli_slot_providers_auto_tpm2(kdbx_slot_providers *set, const kdbx_interaction *cb) __attribute__((weak));
+/* The generic pair (cli/slot_devices.c dispatches PKCS#11 and TPM there). */
+int cli_slot_device_spec(const char *spec, const kdbx_interaction *cb, kdbx_slot_provider **out)
+	__attribute__((weak));
+int cli_slot_providers_auto(kdbx_slot_providers *set, const kdbx_interaction *cb) __attribute__((weak));
 
 static int hook_spec(const char *spec, kdbx_slot_provider **out)
 {
-	spec_fn f[3] = {cli_slot_device_spec_fido2, cli_slot_device_spec_pkcs11, cli_slot_device_spec_tpm2};
+	spec_fn f[4] = {cli_slot_device_spec, cli_slot_device_spec_fido2, cli_slot_device_spec_pkcs11,
+	                cli_slot_device_spec_tpm2};
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		int rc = f[i] != NULL ? f[i](spec, &interaction, out) : 0;
 		if (rc != 0)
 			return rc;
@@ -88,9 +93,10 @@ static int hook_spec(const char *spec, kdbx_slot_provider **out)
 
 static int hook_auto(kdbx_slot_providers *set)
 {
-	auto_fn f[3] = {cli_slot_providers_auto_fido2, cli_slot_providers_auto_pkcs11, cli_slot_providers_auto_tpm2};
+	auto_fn f[4] = {cli_slot_providers_auto, cli_slot_providers_auto_fido2, cli_slot_providers_auto_pkcs11,
+	                cli_slot_providers_auto_tpm2};
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		int rc = f[i] != NULL ? f[i](set, &interaction) : 0;
 		if (rc < 0)
 			return rc;
@@ -331,7 +337,16 @@ static int run_enroll(cli_ctx *ctx)
 	uint32_t id = 0;
 	int ex, rc;
 
-	if (label == NULL || spec == NULL || cli_opt_count(ctx, OPT_DEVICE) != 1)
+	char fido2_spec[300];
+
+	/* `--fido2 DEVICE|auto[,options]` (an unlock option) also names the FIDO2
+	 * key to enrol when no --device is given (cli/cmd_fido2.c). */
+	for (size_t i = 0; spec == NULL && i < ctx->unlock.ndev; i++)
+		if (strcmp(ctx->unlock.dev[i].opt, "fido2") == 0 && ctx->unlock.dev[i].arg != NULL) {
+			snprintf(fido2_spec, sizeof(fido2_spec), "fido2:%s", ctx->unlock.dev[i].arg);
+			spec = fido2_spec;
+		}
+	if (label == NULL || spec == NULL || (spec != fido2_spec && cli_opt_count(ctx, OPT_DEVICE) != 1))
 		return cli_error(CLI_EXIT_USAGE, "device enroll needs --label and one --device");
 	if (mode != NULL && strcmp(mode, "slots") != 0 && strcmp(mode, "kdbxtool") != 0)
 		return cli_error(CLI_EXIT_USAGE, "--mode slots or kdbxtool");

@@ -17,12 +17,10 @@ int kdbx_buf_reserve(kdbx_buf *b, size_t extra)
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	if (b->secure) {
-		p = kdbx_secure_alloc(cap);
+		/* Page-sized and larger blocks grow by mremap: no copy, nothing to wipe. */
+		p = kdbx_secure_realloc(b->data, b->cap, cap);
 		if (p == NULL)
 			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
-		if (b->len > 0)
-			memcpy(p, b->data, b->len);
-		kdbx_secure_free(b->data, b->cap);
 	} else {
 		p = realloc(b->data, cap);
 		if (p == NULL)
@@ -124,4 +122,16 @@ uint8_t *kdbx_buf_detach(kdbx_buf *b, size_t *len)
 	b->len = 0;
 	b->cap = 0;
 	return p;
+}
+
+void kdbx_buf_release_front(kdbx_buf *b, size_t n)
+{
+	size_t d;
+
+	if (!b->secure || b->data == NULL || n > b->len)
+		return;
+	d = kdbx_secure_release_front(b->data, b->cap, n);
+	b->data += d;
+	b->len -= d;
+	b->cap -= d;
 }

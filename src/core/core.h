@@ -24,6 +24,14 @@ bool kdbx_ct_equal(const void *a, const void *b, size_t n);
 /* Locked (best effort), MADV_DONTDUMP, zero-filled allocation; free wipes. */
 void *kdbx_secure_alloc(size_t n);
 void kdbx_secure_free(void *p, size_t n);
+/* Grows a kdbx_secure_alloc block of old_n bytes to new_n (>= old_n), keeping
+ * the contents; the old block is wiped/unmapped on success and left intact
+ * (still owned by the caller) on failure (NULL). */
+void *kdbx_secure_realloc(void *p, size_t old_n, size_t new_n);
+/* Wipes and unmaps the whole pages among the first drop bytes of a page-sized
+ * or larger block of n bytes; returns how many bytes were released (0 for a
+ * small block). The rest is the block (p + released, n - released). */
+size_t kdbx_secure_release_front(void *p, size_t n, size_t drop);
 /* Process hardening: RLIMIT_CORE 0 and PR_SET_DUMPABLE 0 (called by the CLI). */
 void kdbx_harden_process(void);
 
@@ -46,6 +54,11 @@ void kdbx_buf_reset(kdbx_buf *b); /* len = 0, keeps memory (wiped if secure) */
 void kdbx_buf_free(kdbx_buf *b);  /* wipes if secure */
 /* Moves the data out (caller frees with free / kdbx_freezero). */
 uint8_t *kdbx_buf_detach(kdbx_buf *b, size_t *len);
+/* For a large secure buffer whose first n bytes the caller has consumed and
+ * will not read again: wipes them and gives their whole pages back to the
+ * system at once (lower peak memory); data, len and cap move past them. Other
+ * buffers are left as they are. */
+void kdbx_buf_release_front(kdbx_buf *b, size_t n);
 
 /* ---- little-endian helpers (inline) ---- */
 static inline uint16_t kdbx_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }

@@ -1,5 +1,6 @@
 /* Secure memory: wiping, constant-time compare, locked/no-dump allocations,
- * process hardening. Platform specifics (mlock, madvise, prctl) live here. */
+ * process hardening. Platform specifics (mlock, madvise, mremap, prctl) live
+ * here; mremap needs _GNU_SOURCE, which CMakeLists.txt defines. */
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -54,6 +55,26 @@ static size_t round_pages(size_t n)
 	return (n + ps - 1) / ps * ps;
 }
 
+/* Only allocations up to this size are mlock'ed. Keys, revealed values and the
+ * per-value scratch buffers are far smaller. The large ones are the decrypted
+ * payload and the XML document (tens of MiB for a big vault): in them the
+ * protected values are still encrypted under the inner stream, and what is in
+ * clear are the fields the database itself leaves unprotected. Locking them
+ * fails anyway under the usual RLIMIT_MEMLOCK of an unprivileged user (8 MiB
+ * or less), so it would only make the behaviour depend on the limit, and where
+ * it succeeds it pins (and faults in up front) the whole document. They still
+ * get MADV_DONTDUMP and are wiped before being unmapped. */
+#define LOCK_MAX ((size_t)1 << 20)
+
+static void map_advise(void *p, size_t len)
+{
+	if (len <= LOCK_MAX)
+		(void)mlock(p, len); /* best effort: RLIMIT_MEMLOCK may be small */
+#ifdef MADV_DONTDUMP
+	(void)madvise(p, len, MADV_DONTDUMP);
+#endif
+}
+
 void *kdbx_secure_alloc(size_t n)
 {
 	void *p;
@@ -67,11 +88,7 @@ void *kdbx_secure_alloc(size_t n)
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return NULL;
-		/* Best effort: RLIMIT_MEMLOCK may be small for unprivileged users. */
-		(void)mlock(p, len);
-#ifdef MADV_DONTDUMP
-		(void)madvise(p, len, MADV_DONTDUMP);
-#endif
+		map_advise(p, len);
 		return p; /* anonymous mappings are zero-filled */
 	}
 	p = calloc(1, n);
@@ -94,6 +111,59 @@ void kdbx_secure_free(void *p, size_t n)
 		return;
 	}
 	free(p);
+}
+
+void *kdbx_secure_realloc(void *p, size_t old_n, size_t new_n)
+{
+	void *q;
+
+	if (p == NULL)
+		return kdbx_secure_alloc(new_n);
+	if (old_n == 0)
+		old_n = 1;
+	if (new_n < old_n)
+		return NULL;
+	if (use_mmap(old_n)) {
+		size_t old_len = round_pages(old_n), new_len = round_pages(new_n);
+		if (new_len < new_n)
+			return NULL;
+		if (new_len == old_len)
+			return p;
+		/* mremap moves the pages themselves (no copy of the plaintext is left
+		 * behind to wipe) and zero-fills the new tail. The old range is only
+		 * unmapped on success. */
+		q = mremap(p, old_len, new_len, MREMAP_MAYMOVE);
+		if (q != MAP_FAILED) {
+			if (old_len <= LOCK_MAX && new_len > LOCK_MAX)
+				(void)munlock(q, new_len);
+			map_advise(q, new_len);
+			return q;
+		}
+	}
+	if ((q = kdbx_secure_alloc(new_n)) == NULL)
+		return NULL;
+	memcpy(q, p, old_n);
+	kdbx_secure_free(p, old_n);
+	return q;
+}
+
+size_t kdbx_secure_release_front(void *p, size_t n, size_t drop)
+{
+	size_t ps = page_size();
+
+	if (p == NULL || !use_mmap(n) || drop > n)
+		return 0;
+	/* Whole pages only, and at least one page (n - drop >= a page) must stay
+	 * so the rest is still a mapping that kdbx_secure_free(p + drop, n - drop)
+	 * unmaps: round_pages(n - drop) == round_pages(n) - drop. */
+	if (drop > n - ps)
+		drop = n - ps;
+	drop = drop / ps * ps;
+	if (drop == 0)
+		return 0;
+	kdbx_memzero(p, drop);
+	munmap(p, drop);
+	return drop;
 }
 
 void kdbx_harden_process(void)

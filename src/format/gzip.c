@@ -8,6 +8,10 @@
 
 #define GZIP_WINDOW (15 + 16) /* 15-bit window, gzip wrapper */
 #define GZIP_CHUNK ((size_t)64 * 1024)
+/* KeePassXC writes with QtIOCompressor's default, zlib level 6. Level 1 (the
+ * fastest) is several times faster on KeePass XML, which is repetitive enough
+ * that the file grows by only about a fifth; saving is on every edit, so speed wins. */
+#define GZIP_LEVEL 1
 
 /* zlib's window and state hold plaintext: allocate with a size prefix so it can be wiped. */
 #define ZHDR 16 /* keeps malloc's 16-byte alignment */
@@ -36,11 +40,29 @@ static void z_free(voidpf opaque, voidpf addr)
 	kdbx_freezero(p, n + ZHDR);
 }
 
+/* deflate cannot expand data by more than about 1032:1, so an ISIZE above that is a lie. */
+#define DEFLATE_MAX_RATIO 1032u
+
+/* Output size to reserve up front: the gzip trailer's ISIZE (the uncompressed
+ * length mod 2^32) when it is plausible, so the output buffer is sized once
+ * instead of grown step by step. It is only a hint: ISIZE is not authenticated
+ * here and may be wrong (trailing bytes, > 4 GiB); inflate still bounds the
+ * output by max_out and grows the buffer if the hint was short. */
+static size_t size_hint(const uint8_t *in, size_t n, size_t max_out)
+{
+	if (n < 18) /* smallest gzip member: 10-byte header + empty block + trailer */
+		return 0;
+	size_t isize = (size_t)kdbx_le32(in + n - 4);
+	if (isize > max_out || isize / DEFLATE_MAX_RATIO > n)
+		return 0;
+	return isize;
+}
+
 int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *out)
 {
 	z_stream zs;
 	int rc = KDBX_OK, zrc;
-	size_t start = out->len;
+	size_t start = out->len, hint = size_hint(in, n, max_out);
 
 	memset(&zs, 0, sizeof(zs));
 	zs.zalloc = z_alloc;
@@ -60,10 +82,17 @@ int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *ou
 			goto out;
 		}
 		size_t room = max_out - (out->len - start);
-		if (room > GZIP_CHUNK)
-			room = GZIP_CHUNK;
-		if ((rc = kdbx_buf_reserve(out, room)) != KDBX_OK)
-			goto out;
+		if (out->data == NULL || out->cap == out->len) {
+			/* First pass: the hint plus one byte, so a correct hint never
+			 * needs a second reservation; later passes grow geometrically. */
+			size_t want = hint > 0 && out->len == start ? hint + 1 : GZIP_CHUNK;
+			if ((rc = kdbx_buf_reserve(out, want < room ? want : room)) != KDBX_OK)
+				goto out;
+		}
+		if (room > out->cap - out->len)
+			room = out->cap - out->len;
+		if (room > UINT_MAX)
+			room = UINT_MAX;
 		zs.next_out = out->data + out->len;
 		zs.avail_out = (uInt)room;
 		zrc = inflate(&zs, Z_NO_FLUSH);
@@ -96,7 +125,7 @@ int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out)
 	memset(&zs, 0, sizeof(zs));
 	zs.zalloc = z_alloc;
 	zs.zfree = z_free;
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, GZIP_WINDOW, 8,
+	if (deflateInit2(&zs, GZIP_LEVEL, Z_DEFLATED, GZIP_WINDOW, 8,
 	                 Z_DEFAULT_STRATEGY) != Z_OK)
 		return kdbx_error__set(KDBX_ENOMEM, "zlib init failed");
 	zs.next_in = (Bytef *)(uintptr_t)in;

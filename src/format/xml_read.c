@@ -21,6 +21,8 @@
 
 #define MAX_DEPTH 1000
 #define FEED_CHUNK (256 * 1024)
+/* Consumed XML is released (secure buffers: wiped and unmapped) in steps of this size. */
+#define RELEASE_STEP ((size_t)4 << 20)
 /* Cap on one decompressed KDBX3 pool binary (gzip bombs). */
 #define MAX_INFLATE ((size_t)1 << 30)
 
@@ -1540,6 +1542,10 @@ int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream)
 			goto out;
 		}
 		data += chunk;
+		/* expat has copied what it needs: hand the parsed part of the document
+		 * back now, so the model and the whole XML are never in memory at once. */
+		if ((size_t)(data - (const char *)c->xml.data) >= RELEASE_STEP)
+			kdbx_buf_release_front(&c->xml, (size_t)(data - (const char *)c->xml.data));
 	} while (left);
 	if (r.err) {
 		rc = r.err;

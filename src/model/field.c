@@ -53,12 +53,19 @@ int kdbx_entry__add_field(kdbx_entry *e, char *name, const char *value, size_t l
 		free(name);
 		return field_store(e->db, f, value, len, protect);
 	}
-	fields = realloc(e->fields, (e->nfields + 1) * sizeof(*fields));
-	if (fields == NULL) {
-		free(name);
-		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	if (e->nfields >= e->fields_cap) {
+		/* Geometric growth: loading appends ~7 fields per entry record. Room
+		 * for the 5 standard fields and two custom ones in one allocation. */
+		size_t cap = e->nfields < 4 ? 8 : e->nfields * 2;
+		if (cap > SIZE_MAX / sizeof(*fields) ||
+		    (fields = realloc(e->fields, cap * sizeof(*fields))) == NULL) {
+			free(name);
+			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+		}
+		e->fields = fields;
+		e->fields_cap = cap;
 	}
-	e->fields = fields;
+	fields = e->fields;
 	f = &fields[e->nfields];
 	memset(f, 0, sizeof(*f));
 	if ((rc = field_store(e->db, f, value, len, protect)) != KDBX_OK) {

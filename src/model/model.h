@@ -82,6 +82,7 @@ struct kdbx_entry {
 	bool has_prev_parent;
 	kdbx_field *fields;
 	size_t nfields;
+	size_t fields_cap; /* slots allocated by field.c; 0 (or stale low) = exactly nfields */
 	kdbx_attachment *attachments;
 	size_t nattachments;
 	bool autotype_enabled;
@@ -242,7 +243,9 @@ void kdbx_db__read_public_uuid(kdbx_db *db);
  * import: then ProtectInMemory="True" marks protected values). KDBX4
  * attachments reference c->binaries (moved into db->bins). For KDBX 3.1 the
  * Meta/HeaderHash is checked against c->header_hash (mismatch -> KDBX_EAUTH is
- * wrong: it is KDBX_ECORRUPT "header hash mismatch"). */
+ * wrong: it is KDBX_ECORRUPT "header hash mismatch"). The parsed part of a
+ * secure c->xml is wiped and released while parsing (kdbx_buf_release_front):
+ * c->xml is consumed; only kdbx_container_free may touch it afterwards. */
 int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream);
 /* Writes db as XML for format version `version` into out. stream NULL = plain
  * export (ProtectInMemory="True", values in clear). For KDBX3 writes

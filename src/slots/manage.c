@@ -501,8 +501,24 @@ out:
 
 /* Gets a secret for slot s of st again: offline for public-key slots (new
  * metadata into s), else from its connected device. KDBX_EDEVICE if none. */
-static int rekey_slot(const v3_state *st, v3_slot *s, const kdbx_slot_providers *set, const kdbx_interaction *cb,
-                      bool offline_ok, kdbx_secret **secret)
+/* Is secret the one of slot id in the old table? Checked with the slot's own
+ * group; without one (k > 1) only a device that said YES is trusted. */
+static bool secret_fits(const v3_state *old, uint32_t id, kdbx_secret *secret, int match)
+{
+	uint8_t kek[32];
+
+	for (size_t g = 0; old != NULL && g < old->ngroups; g++)
+		if (old->groups[g].n == 1 && old->groups[g].ids[0] == id) {
+			int rc = kdbx_v3__group_open(old, &old->groups[g], &secret, kek);
+			kdbx_memzero(kek, sizeof(kek));
+			kdbx_error_clear();
+			return rc == KDBX_OK;
+		}
+	return match == KDBX_SLOT_MATCH_YES;
+}
+
+static int rekey_slot(const v3_state *st, const v3_state *old, v3_slot *s, const kdbx_slot_providers *set,
+                      const kdbx_interaction *cb, bool offline_ok, kdbx_secret **secret)
 {
 	int last = KDBX_OK;
 
@@ -542,7 +558,10 @@ static int rekey_slot(const v3_state *st, v3_slot *s, const kdbx_slot_providers 
 			}
 			ctx_init(&ctx, st, s->id, NULL, NULL, cb, NULL);
 			rc = p->unlock(p, &ctx, s->meta, s->meta_len, secret);
-			if (rc == KDBX_OK && *secret != NULL && kdbx_secret_len(*secret) >= 16)
+			/* A device that only "may" be this slot's must prove it: a wrong
+			 * secret here would lock the slot's real device out. */
+			if (rc == KDBX_OK && *secret != NULL && kdbx_secret_len(*secret) >= 16 &&
+			    secret_fits(old, s->id, *secret, m))
 				return KDBX_OK;
 			kdbx_secret_free(secret);
 			last = rc != KDBX_OK ? rc : KDBX_EDEVICE;
@@ -554,9 +573,9 @@ static int rekey_slot(const v3_state *st, v3_slot *s, const kdbx_slot_providers 
 	                       "answer: connect it, or drop the slot", s->label, s->type);
 }
 
-/* New table from the old: drop `skip` (label, may be NULL), rekey the rest,
- * new KEK unless keep_kek. recovery_keep: keep recovery slots (only when
- * the KEK and policy stay, which revoke/rotate never do). */
+/* New table and a new KEK from the old table: drop `skip` (label, may be
+ * NULL), re-key the other device slots, drop recovery slots (their key is
+ * not at hand), apply new_k / new_flags when >= 0 / > 0. */
 static int rekey(kdbx_db *db, const char *skip, const kdbx_slot_providers *set, int drop_missing,
                  const kdbx_interaction *cb, int new_k, int new_flags)
 {
@@ -593,7 +612,7 @@ static int rekey(kdbx_db *db, const char *skip, const kdbx_slot_providers *set, 
 		if ((rc = copy_slot(&st.slots[st.nslots], s)) != KDBX_OK)
 			goto out;
 		st.nslots++;
-		rc = rekey_slot(&st, &st.slots[st.nslots - 1], set, cb, true, &secrets[st.nslots - 1]);
+		rc = rekey_slot(&st, &old, &st.slots[st.nslots - 1], set, cb, true, &secrets[st.nslots - 1]);
 		if (rc == KDBX_EDEVICE && drop_missing) {
 			kdbx_error_clear();
 			st.nslots--;

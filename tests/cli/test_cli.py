@@ -321,6 +321,9 @@ def test_fido2_cli():
     _, err = run(["device", "enroll", db, "--label", "k", "--device", "fido2", "--yes"], input=PW + "\n",
                  rc=EXIT_DEVICE)
     check("no FIDO2 device" in err, err)
+    _, err = run(["device", "enroll", db, "--label", "k", "--fido2", "auto", "--yes"], input=PW + "\n",
+                 rc=EXIT_DEVICE)
+    check("no FIDO2 device" in err, err)
     _, err = run(["device", "enroll", db, "--label", "k", "--device", "fido2:,pin=maybe", "--yes"],
                  input=PW + "\n", rc=EXIT_USAGE)
     check("FIDO2 spec" in err, err)

@@ -443,7 +443,14 @@ static void test_kdbxtool_fido2_device(void **state)
 	L.n = 0;
 	assert_int_equal(kdbx_slots_open_memory(&o, img, len, k2, &so), KDBX_EDEVICE);
 	L.n = 1;
-	/* with a PIN on the device the kdbxtool client verifies the user: other secret */
+	/* a PIN set after enrolment: kdbxtool's client (and this provider) now
+	 * verifies the user, which selects the other CredRandom - the slot no
+	 * longer opens, exactly as in kdbxtool (documented limitation) */
+	fido2_sim_set_pin(s, "1357");
+	L.pin = "1357";
+	L.pin_calls = 0;
+	assert_int_equal(kdbx_slots_open_memory(&o, img, len, k2, &so), KDBX_EAUTH);
+	assert_int_equal(L.pin_calls, 1);
 	(void)k;
 	kdbx_free(img, len);
 	kdbx_key_free(&k2);

@@ -496,6 +496,37 @@ static void test_v3__device_errors_pass_through(void **state)
 	kdbx_db_free(&db);
 }
 
+/* A device that cannot tell whether it is a slot's (MAYBE) must prove it
+ * before a rotation re-seals that slot with its answer. */
+static void test_v3__rotate_checks_maybe_devices(void **state)
+{
+	kdbx_db *db = quick_db("pw"), *o = NULL;
+	kdbx_key *k = pw_key("pw");
+	kdbx_slot_provider *a = NULL, *b = NULL, *wrong = NULL, *right = NULL;
+	kdbx_slot_enrol_options e = eo("A");
+	kdbx_slot_providers *sw = NULL, *sr = NULL;
+
+	(void)state;
+	assert_int_equal(kdbx_slot_provider_from_cr(&a, softkey(KDBX_SOFTKEY_SHA1, SA), "softkey", KDBX_CR_ADAPTER_OWN), 0);
+	assert_int_equal(kdbx_slots_enrol(db, a, &e, NULL), 0);
+	b = soft_slot(SB);
+	e.label = "B";
+	assert_int_equal(kdbx_slots_enrol(db, b, &e, NULL), 0);
+	assert_int_equal(kdbx_slot_provider_from_cr(&wrong, softkey(KDBX_SOFTKEY_SHA1, SC), "softkey", KDBX_CR_ADAPTER_OWN), 0);
+	assert_int_equal(kdbx_slot_provider_from_cr(&right, softkey(KDBX_SOFTKEY_SHA1, SA), "softkey", KDBX_CR_ADAPTER_OWN), 0);
+	sw = set_of(wrong, b);
+	assert_int_equal(kdbx_slots_rotate(db, sw, 0, NULL), KDBX_EDEVICE);
+	sr = set_of(right, NULL);
+	assert_int_equal(kdbx_slots_revoke(db, "B", sr, 0, NULL), 0);
+	assert_int_equal(reopen(db, k, sr, NULL, &o, NULL, NULL), 0);
+	kdbx_db_free(&o);
+	kdbx_slot_providers_free(&sw);
+	kdbx_slot_providers_free(&sr);
+	kdbx_slot_provider_free(&a);
+	kdbx_key_free(&k);
+	kdbx_db_free(&db);
+}
+
 static void test_v3__recovery_key_text(void **state)
 {
 	uint8_t key[32], back[32];
@@ -522,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_v3__policy_k_of_n_and_device_only),
 		cmocka_unit_test(test_v3__convert),
 		cmocka_unit_test(test_v3__device_errors_pass_through),
+		cmocka_unit_test(test_v3__rotate_checks_maybe_devices),
 		cmocka_unit_test(test_v3__recovery_key_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
