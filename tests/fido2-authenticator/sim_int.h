@@ -75,10 +75,7 @@ struct fido2_sim {
 	uint32_t counter;
 	sim_cred creds[SIM_MAX_CREDS];
 	size_t ncreds;
-	/* transport: queued response packets of the current channel */
-	uint8_t *rxq;
-	size_t rxq_len, rxq_off;
-	uint8_t cid_next[4];
+	uint8_t cid_next[4]; /* next CTAPHID channel id handed out by INIT */
 };
 
 /* Shared secret of a PIN/UV auth protocol (1 or 2). */
