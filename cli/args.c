@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -127,7 +128,18 @@ int cli_args_parse(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 			o = lookup(cmd, name, 0, &fu);
 			if (!o)
 				return usage_error(cmd, "unknown option", a);
-			if (o->arg_name) {
+			if (o->arg_name && o->arg_name[0] == '[') {
+				/* Optional argument ("[TCTI]"): --opt=VALUE, or the next word
+				 * unless it is an option or an existing file (the DATABASE). */
+				struct stat st;
+				if (eq)
+					arg = eq + 1;
+				else if (i + 1 < argc && argv[i + 1][0] != '-' &&
+				         !(stat(argv[i + 1], &st) == 0 && S_ISREG(st.st_mode)))
+					arg = argv[++i];
+				else
+					arg = "";
+			} else if (o->arg_name) {
 				if (eq)
 					arg = eq + 1;
 				else if (i + 1 < argc)

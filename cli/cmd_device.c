@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <kdbx/tpm2.h>
+
 #include "cli.h"
 
 enum {
@@ -23,7 +25,14 @@ enum {
 	OPT_YES,
 	OPT_RECOVERY_FD,
 	OPT_TO,
-	OPT_SET_PASSWORD
+	OPT_SET_PASSWORD,
+	OPT_E_TPM2,
+	OPT_E_PCRS,
+	OPT_E_PIN,
+	OPT_E_FIDO2,
+	OPT_E_RP_ID,
+	OPT_E_UV,
+	OPT_FORCE
 };
 
 static void on_touch(void *userdata, const char *device)
@@ -320,16 +329,83 @@ static int warn_mode(const cli_ctx *ctx, kdbx_slot_mode from, kdbx_slot_mode to)
 static const cli_option enroll_opts[] = {
 	{OPT_LABEL, 'l', "label", "LABEL", "Label of the new slot (unique)."},
 	COMMON_DEVICE_OPTION,
+	{OPT_E_TPM2, 0, "tpm2", "[TCTI]",
+	 "Enrol the TPM 2.0 at TCTI (default $KDBX_TPM2_TCTI or device:/dev/tpmrm0)."},
+	{OPT_E_PCRS, 0, "pcrs", "LIST", "With --tpm2: bind to these PCRs (e.g. 0,7; sha256 bank)."},
+	{OPT_E_PIN, 0, "pin", NULL, "With --tpm2: protect the TPM key with a PIN (asked now and at unlock)."},
+	{OPT_E_FIDO2, 0, "fido2", "[DEVICE]", "Enrol a FIDO2 key (hmac-secret); default: the one connected."},
+	{OPT_E_RP_ID, 0, "rp-id", "ID", "With --fido2: relying party id of the new credential."},
+	{OPT_E_UV, 0, "uv", NULL, "With --fido2: require user verification (PIN or biometrics)."},
+	{OPT_FORCE, 0, "force", NULL, "Allow a TPM as the only device (it dies with its machine)."},
 	{OPT_MODE, 0, "mode", "MODE", "Format for a first enrolment: slots (default) or kdbxtool."},
 	{OPT_YES, 0, "yes", NULL, "Do not ask before making the file unreadable for other apps."},
 	{OPT_RECOVERY_FD, 0, "recovery-key-fd", "N", "Unlock with the recovery key read from descriptor N."},
 	{0, 0, NULL, NULL, NULL}};
 
+/* The device to enrol as a SPEC (the --device syntax), from -d/--device or
+ * from the alias options: --yubikey SLOT[:SERIAL], --soft-key ALG:FILE,
+ * --pkcs11 URI (unlock options: the first one names the device to enrol and
+ * is taken out of the unlock key, later ones still unlock), --tpm2 [TCTI]
+ * (+ --pcrs, --pin), --fido2 [DEVICE] (+ --rp-id, --uv). Returns an exit code. */
+static int enrol_spec(cli_ctx *ctx, char *spec, size_t cap)
+{
+	const char *dev = cli_opt_arg(ctx, OPT_DEVICE);
+	const char *tpm = cli_opt_arg(ctx, OPT_E_TPM2), *fido = cli_opt_arg(ctx, OPT_E_FIDO2);
+	const char *pcrs = cli_opt_arg(ctx, OPT_E_PCRS), *rp = cli_opt_arg(ctx, OPT_E_RP_ID);
+	int n = cli_opt_count(ctx, OPT_DEVICE) + (tpm != NULL) + (fido != NULL);
+	size_t alias = ctx->unlock.ndev;
+	int len;
+
+	if (cli_opt_count(ctx, OPT_E_TPM2) > 1 || cli_opt_count(ctx, OPT_E_FIDO2) > 1)
+		return cli_error(CLI_EXIT_USAGE, "device enroll: one device at a time");
+	if ((pcrs != NULL || cli_opt_count(ctx, OPT_E_PIN)) && tpm == NULL)
+		return cli_error(CLI_EXIT_USAGE, "--pcrs and --pin go with --tpm2");
+	if ((rp != NULL || cli_opt_count(ctx, OPT_E_UV)) && fido == NULL)
+		return cli_error(CLI_EXIT_USAGE, "--rp-id and --uv go with --fido2");
+	if (n == 0) {
+		for (size_t i = 0; alias == ctx->unlock.ndev && i < ctx->unlock.ndev; i++)
+			if (ctx->unlock.dev[i].arg != NULL && (strcmp(ctx->unlock.dev[i].opt, "yubikey") == 0 ||
+			                                       strcmp(ctx->unlock.dev[i].opt, "soft-key") == 0 ||
+			                                       strcmp(ctx->unlock.dev[i].opt, "pkcs11") == 0))
+				alias = i;
+		n = alias < ctx->unlock.ndev;
+	}
+	if (n != 1)
+		return cli_error(CLI_EXIT_USAGE, "device enroll needs one device: --device SPEC, --yubikey, "
+		                 "--soft-key, --pkcs11, --tpm2 or --fido2");
+	if (dev != NULL) {
+		len = snprintf(spec, cap, "%s", dev);
+	} else if (tpm != NULL) {
+		len = snprintf(spec, cap, "tpm2:%s%s%s%s", tpm, pcrs != NULL ? ";pcrs=" : "", pcrs != NULL ? pcrs : "",
+		               cli_opt_count(ctx, OPT_E_PIN) ? ";pin=1" : "");
+		/* The same TPM unlocks the tpm2 slots already there. */
+		if (tpm[0] != '\0')
+			(void)cli_unlock_device_option("tpm2", tpm, NULL);
+	} else if (fido != NULL) {
+		len = snprintf(spec, cap, "fido2:%s%s%s%s", fido, rp != NULL ? ",rp=" : "", rp != NULL ? rp : "",
+		               cli_opt_count(ctx, OPT_E_UV) ? ",uv=yes" : "");
+	} else {
+		const char *o = ctx->unlock.dev[alias].opt;
+		len = snprintf(spec, cap, "%s:%s", o, ctx->unlock.dev[alias].arg);
+		/* The new device is not part of the key that opens the database. */
+		memmove(&ctx->unlock.dev[alias], &ctx->unlock.dev[alias + 1],
+		        (ctx->unlock.ndev - alias - 1) * sizeof(ctx->unlock.dev[0]));
+		ctx->unlock.ndev--;
+	}
+	if (len < 0 || (size_t)len >= cap)
+		return cli_error(CLI_EXIT_USAGE, "device enroll: device spec too long");
+	/* --pkcs11-module must be known before the provider is made. */
+	for (size_t i = 0; i < ctx->unlock.ndev; i++)
+		if (strcmp(ctx->unlock.dev[i].opt, "pkcs11-module") == 0)
+			(void)cli_unlock_device_option("pkcs11-module", ctx->unlock.dev[i].arg, NULL);
+	return 0;
+}
+
 static int run_enroll(cli_ctx *ctx)
 {
 	kdbx_slot_enrol_options eo = KDBX_SLOT_ENROL_OPTIONS_INIT;
 	const char *label = cli_opt_arg(ctx, OPT_LABEL), *mode = cli_opt_arg(ctx, OPT_MODE);
-	const char *spec = cli_opt_arg(ctx, OPT_DEVICE);
+	char spec[1200];
 	kdbx_slot_provider *p = NULL;
 	kdbx_db *db = NULL;
 	kdbx_key *key = NULL;
@@ -337,17 +413,10 @@ static int run_enroll(cli_ctx *ctx)
 	uint32_t id = 0;
 	int ex, rc;
 
-	char fido2_spec[300];
-
-	/* `--fido2 DEVICE|auto[,options]` (an unlock option) also names the FIDO2
-	 * key to enrol when no --device is given (cli/cmd_fido2.c). */
-	for (size_t i = 0; spec == NULL && i < ctx->unlock.ndev; i++)
-		if (strcmp(ctx->unlock.dev[i].opt, "fido2") == 0 && ctx->unlock.dev[i].arg != NULL) {
-			snprintf(fido2_spec, sizeof(fido2_spec), "fido2:%s", ctx->unlock.dev[i].arg);
-			spec = fido2_spec;
-		}
-	if (label == NULL || spec == NULL || (spec != fido2_spec && cli_opt_count(ctx, OPT_DEVICE) != 1))
-		return cli_error(CLI_EXIT_USAGE, "device enroll needs --label and one --device");
+	if (label == NULL)
+		return cli_error(CLI_EXIT_USAGE, "device enroll needs --label");
+	if ((ex = enrol_spec(ctx, spec, sizeof(spec))) != 0)
+		return ex;
 	if (mode != NULL && strcmp(mode, "slots") != 0 && strcmp(mode, "kdbxtool") != 0)
 		return cli_error(CLI_EXIT_USAGE, "--mode slots or kdbxtool");
 	if ((ex = device_from_spec(spec, &p)) != 0)
@@ -359,6 +428,18 @@ static int run_enroll(cli_ctx *ctx)
 	   : from == KDBX_MODE_KDBXTOOL && mode == NULL ? KDBX_MODE_KDBXTOOL : KDBX_MODE_SLOTS;
 	if ((ex = warn_mode(ctx, from, to)) != 0)
 		goto out;
+	/* A TPM dies with its machine: never the only way in unless forced. */
+	if (strncmp(spec, "tpm2", 4) == 0 && (spec[4] == '\0' || spec[4] == ':') &&
+	    (rc = kdbx_tpm2_enrol_check(db, cli_opt_count(ctx, OPT_FORCE) > 0)) < 0) {
+		ex = cli_fail(rc, "enroll");
+		fprintf(stderr, "kdbx: nothing was written; --force enrols the TPM anyway.\n");
+		goto out;
+	}
+	if (strncmp(spec, "tpm2", 4) == 0 && cli_opt_count(ctx, OPT_FORCE) > 0 && kdbx_tpm2_enrol_check(db, 0) < 0) {
+		kdbx_error_clear();
+		fprintf(stderr, "WARNING: the TPM is the only device: if this machine or its TPM is lost or "
+		                "reset, the database cannot be opened. Add a recovery key or another device.\n");
+	}
 	eo.mode = to;
 	eo.label = label;
 	eo.interaction = &interaction;

@@ -147,22 +147,27 @@ static int kek_mode3(const v3_state *st, const kdbx_slot_open_options *opts, uin
 	           sizeof(*c));
 	if (c == NULL)
 		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	for (size_t i = 0; i < st->nslots; i++) {
+		const v3_slot *s = &st->slots[i];
+		if (s->broken || s->kind != KDBX_SLOT_KIND_DEVICE)
+			continue;
+		if (nl < sizeof(names) - 1)
+			nl += (size_t)snprintf(names + nl, sizeof(names) - nl, "%s\"%s\" (%s)", nl ? ", " : "",
+			                       s->label, s->type);
+		if (nl >= sizeof(names))
+			nl = sizeof(names) - 1;
+	}
 	/* Only devices that say they are a slot's device are asked (YES before
-	 * MAYBE): no touch or PIN is spent on a wrong device. */
+	 * MAYBE): no touch or PIN is spent on a wrong device. Within a pass the
+	 * caller's provider order decides, so a device the user named explicitly
+	 * is asked before one that was merely detected (and may want a PIN). */
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < st->nslots; i++) {
-			const v3_slot *s = &st->slots[i];
-			if (s->broken || s->kind != KDBX_SLOT_KIND_DEVICE)
-				continue;
-			if (pass == 0 && nl < sizeof(names) - 1)
-				nl += (size_t)snprintf(names + nl, sizeof(names) - nl, "%s\"%s\" (%s)", nl ? ", " : "",
-				                       s->label, s->type);
-			if (nl >= sizeof(names))
-				nl = sizeof(names) - 1;
-			for (size_t p = 0; opts != NULL && opts->providers != NULL && p < opts->providers->count; p++) {
-				kdbx_slot_provider *sp = opts->providers->items[p];
+		for (size_t p = 0; opts != NULL && opts->providers != NULL && p < opts->providers->count; p++) {
+			kdbx_slot_provider *sp = opts->providers->items[p];
+			for (size_t i = 0; i < st->nslots; i++) {
+				const v3_slot *s = &st->slots[i];
 				int m;
-				if (strcmp(sp->type, s->type) != 0)
+				if (s->broken || s->kind != KDBX_SLOT_KIND_DEVICE || strcmp(sp->type, s->type) != 0)
 					continue;
 				m = sp->match != NULL ? sp->match(sp, s->meta, s->meta_len) : KDBX_SLOT_MATCH_MAYBE;
 				if (m < 0)
@@ -194,8 +199,9 @@ static int kek_mode3(const v3_state *st, const kdbx_slot_open_options *opts, uin
 			if (r == KDBX_OK)
 				r = kdbx_error__set(KDBX_EDEVICE, "slot provider returned no secret");
 			last = r;
-			/* A wrong PIN or a locked PIN ends the attempt: never spend more tries. */
-			if (r == KDBX_EPIN || r == KDBX_EPINLOCKED || r == KDBX_ECANCELLED) {
+			/* A wrong PIN or a locked PIN ends the attempt: never spend more tries.
+			 * A cancelled prompt only skips that device: another may answer. */
+			if (r == KDBX_EPIN || r == KDBX_EPINLOCKED) {
 				rc = r;
 				goto out;
 			}

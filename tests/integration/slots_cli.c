@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "pkcs11_lab.h"
+
 static char bin[1024], dir[256];
 
 /* Runs "cd dir && <cmd>" with sh; returns the exit status; output in dir/out, dir/err. */
@@ -81,12 +83,68 @@ static void test_slots_cli__device_commands(void **state)
 	assert_true(file_has("out", "Mode: none"));
 }
 
+/* The alias spellings of `device enroll` build the same slots as --device:
+ * --soft-key, --pkcs11 (+ --pkcs11-module) against a private SoftHSM token,
+ * the TPM guard (refused as the only device, before any TPM is asked) and
+ * the usage errors. */
+static void test_slots_cli__enroll_aliases(void **state)
+{
+	const char *module;
+
+	(void)state;
+	if (lab_setup() != 0) {
+		lab_dir[0] = '\0';
+		skip();
+	}
+	module = getenv("KDBX_SOFTHSM_MODULE");
+	assert_non_null(module);
+	(void)lab_pin; /* the CLI asks the PIN itself (stdin) */
+	assert_int_equal(sh("printf '3132333435363738393031323334353637383930\\n' > a.key && "
+	                    "printf '6161616161616161616161616161616161616161\\n' > b.key"), 0);
+	assert_int_equal(sh("rm -f al.kdbx && printf 'pw\\npw\\n' | $K db-create -p --kdf aes --kdf-iterations 1000 al.kdbx"), 0);
+	/* TPM as the first and only device: refused, nothing written */
+	assert_int_equal(sh("printf 'pw\\n' | $K device enroll al.kdbx -l T --tpm2=swtpm:host=127.0.0.1,port=1 --pcrs 7"), 1);
+	assert_true(file_has("err", "another device"));
+	assert_true(file_has("err", "--force"));
+	assert_int_equal(sh("$K device list al.kdbx"), 0);
+	assert_true(file_has("out", "Mode: none"));
+	/* usage errors: two devices, --pcrs without --tpm2, --uv without --fido2 */
+	assert_int_equal(sh("printf 'pw\\n' | $K device enroll al.kdbx -l X -d soft-key:sha1:a.key --tpm2"), 1);
+	assert_true(file_has("err", "one device"));
+	assert_int_equal(sh("printf 'pw\\n' | $K device enroll al.kdbx -l X --soft-key sha1:a.key --pcrs 7"), 1);
+	assert_int_equal(sh("printf 'pw\\n' | $K device enroll al.kdbx -l X --soft-key sha1:a.key --uv"), 1);
+	/* --soft-key names the device to enrol (it is not part of the unlock key) */
+	assert_int_equal(sh("printf 'pw\\n' | $K device enroll al.kdbx -l A --soft-key sha1:a.key"), 0);
+	assert_int_equal(sh("$K device list --json al.kdbx"), 0);
+	assert_true(file_has("out", "\"label\":\"A\""));
+	assert_true(file_has("out", "\"type\":\"softkey\""));
+	/* the first --soft-key is the new device, the second one unlocks */
+	assert_int_equal(sh("printf 'pw\\n' | $K device enroll al.kdbx -l B --soft-key sha1:b.key --soft-key sha1:a.key"), 0);
+	assert_int_equal(sh("printf 'pw\\n' | $K ls al.kdbx --soft-key sha1:b.key"), 0);
+	/* --pkcs11 URI with --pkcs11-module: an EC slot on the SoftHSM token */
+	assert_int_equal(sh("printf 'pw\\n1234\\n' | $K device enroll al.kdbx -l P --pkcs11 "
+	                    "'pkcs11:token=test;object=ec256' --pkcs11-module %s --soft-key sha1:a.key", module), 0);
+	assert_int_equal(sh("$K device list --json al.kdbx"), 0);
+	assert_true(file_has("out", "\"label\":\"P\""));
+	assert_true(file_has("out", "\"type\":\"pkcs11\""));
+	/* the token alone (PIN 1234) opens it; a wrong PIN does not */
+	assert_int_equal(sh("printf 'pw\\n1234\\n' | $K ls al.kdbx --pkcs11-module %s", module), 0);
+	assert_int_not_equal(sh("printf 'pw\\n0000\\n' | $K ls al.kdbx --pkcs11-module %s", module), 0);
+	/* -d keeps working next to the aliases: same slot as --soft-key */
+	assert_int_equal(sh("printf 'pw\\n1234\\n' | $K device enroll al.kdbx -l D -d soft-key:sha256:b.key "
+	                    "--pkcs11-module %s", module), 0);
+	assert_int_equal(sh("$K device list al.kdbx"), 0);
+	assert_true(file_has("out", " D "));
+	lab_teardown();
+}
+
 int main(void)
 {
 	char exe[1024];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slots_cli__device_commands),
+		cmocka_unit_test(test_slots_cli__enroll_aliases),
 	};
 	int rc;
 

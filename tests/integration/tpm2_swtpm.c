@@ -235,7 +235,11 @@ static void test_tpm2__pcr_change(void **state)
 	p = tpm_provider(&lab, 0, 1u << 16, NULL, NULL);
 	direct_enrol(p, NULL, &meta, &ml, &sec);
 	assert_int_equal(direct_unlock(p, meta, ml, sec), KDBX_OK);
-	enrol_db(tpm_provider(&lab, 0, 0, NULL, NULL), "pcrs=16;bank=sha256", &img, &len);
+	{
+		kdbx_slot_provider *ep = tpm_provider(&lab, 0, 0, NULL, NULL);
+		enrol_db(ep, "pcrs=16;bank=sha256", &img, &len);
+		kdbx_slot_provider_free(&ep);
+	}
 	assert_int_equal(open_with(img, len, tpm_provider(&lab, 0, 0, NULL, NULL)), KDBX_OK);
 	assert_int_equal(tpm_lab_tool(&lab, "tpm2_pcrextend 16:sha256=0000000000000000000000000000000000000000000000000000000000000001"), 0);
 	assert_int_equal(direct_unlock(p, meta, ml, sec), KDBX_EAUTH);
@@ -396,7 +400,11 @@ static void test_tpm2__mixed_vault_and_revoke(void **state)
 
 	(void)state;
 	assert_int_equal(tpm_lab_start(&lab), 0);
-	enrol_db(tpm_provider(&lab, 0, 0, NULL, NULL), NULL, &img, &len);
+	{
+		kdbx_slot_provider *ep = tpm_provider(&lab, 0, 0, NULL, NULL);
+		enrol_db(ep, NULL, &img, &len);
+		kdbx_slot_provider_free(&ep);
+	}
 	assert_int_equal(open_with(img, len, soft_provider("soft secret")), KDBX_OK);
 	assert_int_equal(open_with(img, len, tpm_provider(&lab, 0, 0, NULL, NULL)), KDBX_OK);
 	assert_int_equal(open_with(img, len, soft_provider("other secret")), KDBX_EDEVICE);
