@@ -14,6 +14,8 @@ int kdbx_buf_reserve(kdbx_buf *b, size_t extra)
 	if (need <= b->cap && b->data != NULL)
 		return KDBX_OK;
 	cap = b->cap < 64 ? 64 : b->cap;
+	if (b->data == NULL && need > cap)
+		cap = need; /* a first reservation is usually the known final size */
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	if (b->secure) {

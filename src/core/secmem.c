@@ -85,7 +85,12 @@ void *kdbx_secure_alloc(size_t n)
 		size_t len = round_pages(n);
 		if (len < n)
 			return NULL;
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* Large blocks are about to be filled (an inflated payload sized up
+		 * front): fault them in with one call, as mlock does for small ones,
+		 * instead of one page fault per page. */
+		int populate = len > LOCK_MAX ? MAP_POPULATE : 0;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | populate, -1,
+		         0);
 		if (p == MAP_FAILED)
 			return NULL;
 		map_advise(p, len);

@@ -277,7 +277,12 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 	if (c->stream_key_len == 0 || c->stream_key_len > sizeof(c->stream_key))
 		return kdbx_error__set(KDBX_EINVALID, "inner stream key missing");
 	kdbx_put_le32(sid, (uint32_t)c->stream_id);
-	if ((rc = inner_field(&plain, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
+	/* One allocation for the inner header, the attachments and the XML. */
+	size_t total = 64 + c->stream_key_len + c->xml.len;
+	for (size_t i = 0; i < c->nbinaries && total < SIZE_MAX / 2; i++)
+		total += 6 + c->binaries[i].len;
+	if ((rc = kdbx_buf_reserve(&plain, total)) != KDBX_OK ||
+	    (rc = inner_field(&plain, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
 	    (rc = inner_field(&plain, IH_STREAM_KEY, c->stream_key, c->stream_key_len)) != KDBX_OK)
 		goto out;
 	for (size_t i = 0; i < c->nbinaries; i++) {

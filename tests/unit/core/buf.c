@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "core/core.h"
@@ -66,12 +67,55 @@ static void test_core_buf__overflow_rejected(void **state)
 	kdbx_buf_free(&b); /* idempotent */
 }
 
+/* Large secure buffers grow in place or by mremap (past the page and the
+ * 1 MiB lock threshold) and can give back their consumed front. */
+static void test_core_buf__secure_large_grow_and_release(void **state)
+{
+	kdbx_buf b = KDBX_BUF_INIT;
+	const size_t n = (size_t)3 << 20;
+	uint8_t chunk[4096];
+	size_t i, before;
+
+	(void)state;
+	b.secure = true;
+	for (i = 0; i < n / sizeof(chunk); i++) {
+		memset(chunk, (int)(i & 0xff), sizeof(chunk));
+		assert_int_equal(kdbx_buf_append(&b, chunk, sizeof(chunk)), KDBX_OK);
+	}
+	assert_int_equal(b.len, n);
+	for (i = 0; i < n / sizeof(chunk); i++)
+		assert_int_equal(b.data[i * sizeof(chunk) + 17], (uint8_t)(i & 0xff));
+	/* Releasing more than len is refused; a small drop releases nothing. */
+	before = b.len;
+	kdbx_buf_release_front(&b, b.len + 1);
+	assert_int_equal(b.len, before);
+	kdbx_buf_release_front(&b, 100);
+	assert_int_equal(b.len, before);
+	/* 1 MiB + 100 consumed: whole pages go, the bytes after them stay. */
+	kdbx_buf_release_front(&b, ((size_t)1 << 20) + 100);
+	assert_true(b.len < before && b.len > before - ((size_t)1 << 20) - 100);
+	assert_int_equal(b.data[b.len - 1], (uint8_t)((n / sizeof(chunk) - 1) & 0xff));
+	assert_int_equal(b.data[0], (uint8_t)(((before - b.len) / sizeof(chunk)) & 0xff));
+	/* Everything consumed: at least a page of the block stays so it can still be freed. */
+	kdbx_buf_release_front(&b, b.len);
+	assert_true(b.len < 4096 * 16 && b.cap >= 4096 && b.cap < ((size_t)2 << 20));
+	assert_int_equal(kdbx_buf_append(&b, "tail", 4), KDBX_OK);
+	assert_memory_equal(b.data + b.len - 4, "tail", 4);
+	kdbx_buf_free(&b);
+	/* Plain buffers are left alone. */
+	assert_int_equal(kdbx_buf_append(&b, chunk, sizeof(chunk)), KDBX_OK);
+	kdbx_buf_release_front(&b, sizeof(chunk));
+	assert_int_equal(b.len, sizeof(chunk));
+	kdbx_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_buf__plain),
 		cmocka_unit_test(test_core_buf__secure),
 		cmocka_unit_test(test_core_buf__overflow_rejected),
+		cmocka_unit_test(test_core_buf__secure_large_grow_and_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,20 @@ static void test_format_kdbx3__gzip_roundtrip_and_cap(void **state)
 	assert_int_equal(kdbx_gzip__inflate(gz.data, gz.len, n, &out), KDBX_OK);
 	assert_int_equal(out.len, n);
 	assert_memory_equal(out.data, zeros, n);
+	/* Bytes after the member are ignored, so the last 4 bytes (read as the
+	 * ISIZE size hint) may lie: too small, implausibly large, or zero. */
+	static const uint8_t tails[][4] = {{10, 0, 0, 0}, {0, 0, 0, 0x7f}, {0, 0, 0, 0}};
+	for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+		kdbx_buf lie = KDBX_BUF_INIT, got = KDBX_BUF_INIT;
+		got.secure = true;
+		assert_int_equal(kdbx_buf_append(&lie, gz.data, gz.len), KDBX_OK);
+		assert_int_equal(kdbx_buf_append(&lie, tails[t], 4), KDBX_OK);
+		assert_int_equal(kdbx_gzip__inflate(lie.data, lie.len, n, &got), KDBX_OK);
+		assert_int_equal(got.len, n);
+		assert_memory_equal(got.data, zeros, n);
+		kdbx_buf_free(&got);
+		kdbx_buf_free(&lie);
+	}
 	kdbx_buf_reset(&out);
 	/* output above the cap is refused (bomb protection) */
 	assert_int_equal(kdbx_gzip__inflate(gz.data, gz.len, n - 1, &out), KDBX_ECORRUPT);
