@@ -331,9 +331,9 @@ static int yk_unlock(kdbx_slot_provider *self, const kdbx_slot_context *ctx, con
 {
 	yk_adapter *a = (yk_adapter *)self;
 	kdbx_provider *p = NULL;
-	const uint8_t *chal;
-	uint32_t serial;
-	int slot, rc;
+	const uint8_t *chal = NULL;
+	uint32_t serial = 0;
+	int slot = 0, rc;
 
 	if ((rc = yk_parse(meta, meta_len, &slot, &serial, &chal)) != KDBX_OK)
 		return rc;
@@ -347,10 +347,10 @@ static int yk_unlock(kdbx_slot_provider *self, const kdbx_slot_context *ctx, con
 static int yk_match(kdbx_slot_provider *self, const uint8_t *meta, size_t meta_len)
 {
 	kdbx_yubikey_info *list = NULL;
-	const uint8_t *chal;
-	uint32_t serial;
+	const uint8_t *chal = NULL;
+	uint32_t serial = 0;
 	size_t n = 0;
-	int slot, res = KDBX_SLOT_MATCH_NO;
+	int slot = 0, res = KDBX_SLOT_MATCH_NO;
 
 	(void)self;
 	if (yk_parse(meta, meta_len, &slot, &serial, &chal) != KDBX_OK ||
@@ -372,9 +372,9 @@ static int yk_match(kdbx_slot_provider *self, const uint8_t *meta, size_t meta_l
 static int yk_device_id(kdbx_slot_provider *self, const uint8_t *meta, size_t meta_len, char *buf,
                         size_t buflen)
 {
-	const uint8_t *chal;
-	uint32_t serial;
-	int slot, rc;
+	const uint8_t *chal = NULL;
+	uint32_t serial = 0;
+	int slot = 0, rc;
 
 	(void)self;
 	if ((rc = yk_parse(meta, meta_len, &slot, &serial, &chal)) != KDBX_OK)
