@@ -153,14 +153,8 @@ int kdbx_fido2__unlock(const fido2_cfg *cfg, const fido2_meta *m, bool pin_auto,
 	char lastmsg[256] = "";
 
 	*out = NULL;
-	if ((rc = kdbx_fido2__enumerate(cfg, &refs, &n)) != KDBX_OK)
+	if ((rc = kdbx_fido2__enumerate_connected(cfg, &refs, &n)) != KDBX_OK)
 		return rc;
-	if (n == 0) {
-		free(refs);
-		return kdbx_error__set(KDBX_EDEVICE, cfg->device != NULL ? "FIDO2 device %s is not connected"
-		                                                         : "no FIDO2 device is connected%s",
-		                       cfg->device != NULL ? cfg->device : "");
-	}
 	for (size_t i = 0; i < n; i++) {
 		fido_dev_t *dev = NULL;
 		int r;

@@ -134,6 +134,22 @@ int kdbx_fido2__enumerate(const fido2_cfg *cfg, fido2_devref **out, size_t *n)
 	return KDBX_OK;
 }
 
+int kdbx_fido2__enumerate_connected(const fido2_cfg *cfg, fido2_devref **out, size_t *n)
+{
+	int rc;
+
+	if ((rc = kdbx_fido2__enumerate(cfg, out, n)) != KDBX_OK)
+		return rc;
+	if (*n == 0) {
+		free(*out);
+		*out = NULL;
+		return kdbx_error__set(KDBX_EDEVICE, cfg->device != NULL ? "FIDO2 device %s is not connected"
+		                                                         : "no FIDO2 device is connected%s",
+		                       cfg->device != NULL ? cfg->device : "");
+	}
+	return KDBX_OK;
+}
+
 int kdbx_fido2__open(const fido2_cfg *cfg, const fido2_devref *ref, fido_dev_t **dev)
 {
 	fido_dev_t *d = NULL;

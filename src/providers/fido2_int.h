@@ -61,6 +61,8 @@ typedef struct fido2_devref {
 
 /* Devices (only cfg->device when set). *n may be 0. */
 int kdbx_fido2__enumerate(const fido2_cfg *cfg, fido2_devref **out, size_t *n);
+/* The same, but no device connected is KDBX_EDEVICE (*out stays NULL). */
+int kdbx_fido2__enumerate_connected(const fido2_cfg *cfg, fido2_devref **out, size_t *n);
 int kdbx_fido2__open(const fido2_cfg *cfg, const fido2_devref *ref, fido_dev_t **dev);
 void kdbx_fido2__close(fido_dev_t **dev);
 /* hmac-secret listed in GetInfo's extensions; *always_uv from its options. */

@@ -89,14 +89,8 @@ static int pick_device(const fido2_cfg *cfg, fido2_devref *ref, fido_dev_t **out
 	int rc;
 
 	*out = NULL;
-	if ((rc = kdbx_fido2__enumerate(cfg, &refs, &n)) != KDBX_OK)
+	if ((rc = kdbx_fido2__enumerate_connected(cfg, &refs, &n)) != KDBX_OK)
 		return rc;
-	if (n == 0) {
-		free(refs);
-		return kdbx_error__set(KDBX_EDEVICE, cfg->device != NULL ? "FIDO2 device %s is not connected"
-		                                                         : "no FIDO2 device is connected%s",
-		                       cfg->device != NULL ? cfg->device : "");
-	}
 	for (size_t i = 0; i < n; i++) {
 		fido_dev_t *dev = NULL;
 		bool hmac = false;
