@@ -44,6 +44,10 @@ typedef struct kdbx_container {
 	size_t nbinaries;
 	/* The XML document (plaintext, decompressed). Secure buffer. */
 	kdbx_buf xml;
+	/* Bytes at the front of xml that are not XML (wiped remains of the KDBX4
+	 * inner header, < one page): the document is xml.data + xml_skip, of
+	 * xml.len - xml_skip bytes. 0 for KDBX3 and for everything written. */
+	size_t xml_skip;
 } kdbx_container;
 
 void kdbx_container_free(kdbx_container *c);
@@ -86,6 +90,15 @@ void kdbx_vdict_free(kdbx_vdict *d);
 /* Hard limits that keep damaged input from causing huge allocations. */
 #define KDBX_GZIP_MAX_OUT ((size_t)1 << 30) /* 1 GiB of decompressed payload */
 #define KDBX_BLOCK_SIZE ((size_t)1 << 20)   /* writer block size, both block streams */
+
+/* Secure buffers of 2 MiB and more are mapped on transparent huge pages
+ * (secmem.c). Reserving whole 2 MiB pages keeps the last one huge too, instead
+ * of up to 511 faults of 4 KiB for the tail: use for buffers that get filled. */
+static inline size_t kdbx_format__huge_round(size_t n)
+{
+	const size_t h = (size_t)2 << 20;
+	return n >= h && n <= SIZE_MAX - h ? (n + h - 1) / h * h : n;
+}
 
 /* header.c: parses the outer header of data into c (version, cipher, compression, KDF,
  * seeds, IV, KDBX3 stream fields, public custom data); *hdr_len = bytes up to and

@@ -85,6 +85,10 @@ int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
 		rc = kdbx_error__set(KDBX_ECORRUPT, "encrypted payload truncated");
 		goto out;
 	}
+	/* decrypt reserves n + 32 (padding slack) itself; whole huge pages here. */
+	if (n <= SIZE_MAX - 32 &&
+	    (rc = kdbx_buf_reserve(&plain, kdbx_format__huge_round(n + 32))) != KDBX_OK)
+		goto out;
 	rc = kdbx_cipher_decrypt(c->cipher, cipher_key, c->iv, payload, n, &plain);
 	if (rc != KDBX_OK) {
 		if (rc == KDBX_EAUTH)
@@ -95,8 +99,10 @@ int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
 		rc = kdbx_error__set(KDBX_EAUTH, "wrong credentials");
 		goto out;
 	}
-	if ((rc = kdbx_kdbx3__hashed_blocks_read(plain.data + 32, plain.len - 32, &blocks)) !=
-	    KDBX_OK)
+	/* The block payloads are at most the stream's size: one reservation. */
+	if ((rc = kdbx_buf_reserve(&blocks, kdbx_format__huge_round(plain.len - 32))) != KDBX_OK ||
+	    (rc = kdbx_kdbx3__hashed_blocks_read(plain.data + 32, plain.len - 32, &blocks)) !=
+	        KDBX_OK)
 		goto out;
 	kdbx_buf_free(&plain);
 	if (c->compression == KDBX_COMPRESS_GZIP) {
@@ -104,10 +110,12 @@ int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
 		    KDBX_OK)
 			goto out;
 		kdbx_buf_free(&c->xml);
+		c->xml_skip = 0;
 		c->xml = xml;
 		xml = (kdbx_buf)KDBX_BUF_INIT;
 	} else {
 		kdbx_buf_free(&c->xml);
+		c->xml_skip = 0;
 		c->xml = blocks;
 		blocks = (kdbx_buf)KDBX_BUF_INIT;
 	}
@@ -121,13 +129,14 @@ out:
 int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out)
 {
 	kdbx_buf gz = KDBX_BUF_INIT, plain = KDBX_BUF_INIT;
-	const uint8_t *body = c->xml.data;
-	size_t body_len = c->xml.len;
+	/* xml_skip: a container read from a KDBX4 file and written as KDBX3. */
+	const uint8_t *body = c->xml_skip > 0 ? c->xml.data + c->xml_skip : c->xml.data;
+	size_t body_len = c->xml.len - c->xml_skip;
 	int rc;
 
 	gz.secure = plain.secure = true;
 	if (c->compression == KDBX_COMPRESS_GZIP) {
-		if ((rc = kdbx_gzip__deflate(c->xml.data, c->xml.len, &gz)) != KDBX_OK)
+		if ((rc = kdbx_gzip__deflate(body, body_len, &gz)) != KDBX_OK)
 			goto out;
 		body = gz.data;
 		body_len = gz.len;

@@ -2,6 +2,7 @@
  * cipher -> gzip -> inner header (stream id, stream key, binaries) + XML.
  * Spec: ../shared/reference/keepassxc-notes.md sections 3.3, 3.6. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "format/container.h"
@@ -196,6 +197,35 @@ static void free_binaries(kdbx_container *c)
 	c->nbinaries = 0;
 }
 
+/* Set to 1 once the XML reader honours kdbx_container.xml_skip: until then the
+ * XML is moved to the front of the buffer (a memmove of the whole document,
+ * ~46 MB for a 10k-entry vault). */
+#ifndef KDBX4_XML_SKIP
+#define KDBX4_XML_SKIP 0
+#endif
+
+/* Drops the inner header (used bytes) from the front of b; returns the bytes
+ * left in front of the XML (c->xml_skip). A large secure buffer is a mapping:
+ * its whole pages are unmapped and the < 1 page remainder is wiped and
+ * skipped, so the document is not copied. Otherwise the XML is moved down. */
+static size_t xml_after_inner_header(kdbx_buf *b, size_t used)
+{
+	if (KDBX4_XML_SKIP && b->secure) {
+		const uint8_t *before = b->data;
+		kdbx_buf_release_front(b, used);
+		size_t dropped = (size_t)(b->data - before);
+		if (dropped > 0 || b->cap >= (size_t)sysconf(_SC_PAGESIZE)) {
+			used -= dropped;
+			kdbx_memzero(b->data, used);
+			return used;
+		}
+	}
+	memmove(b->data, b->data + used, b->len - used);
+	kdbx_memzero(b->data + (b->len - used), used);
+	b->len -= used;
+	return 0;
+}
+
 int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
                      const uint8_t *rest, size_t n, const uint8_t cipher_key[32],
                      const uint8_t hmac_key[64])
@@ -215,12 +245,19 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 		rc = kdbx_error__set(KDBX_EAUTH, "wrong credentials");
 		goto out;
 	}
-	if ((rc = kdbx_kdbx4__hmac_blocks_read(rest + 64, n - 64, hmac_key, &enc)) != KDBX_OK)
+	/* Ciphertext needs no wiping, but a secure buffer of whole 2 MiB pages
+	 * takes a few page faults instead of one per 4 KiB. */
+	enc.secure = true;
+	if ((rc = kdbx_buf_reserve(&enc, kdbx_format__huge_round(n - 64))) != KDBX_OK ||
+	    (rc = kdbx_kdbx4__hmac_blocks_read(rest + 64, n - 64, hmac_key, &enc)) != KDBX_OK)
 		goto out;
 	if (c->cipher != KDBX_CIPHER_CHACHA20 && (enc.len == 0 || enc.len % 16 != 0)) {
 		rc = kdbx_error__set(KDBX_ECORRUPT, "encrypted payload has a partial block");
 		goto out;
 	}
+	/* decrypt reserves len + 32 (padding slack) itself; whole huge pages here. */
+	if ((rc = kdbx_buf_reserve(&plain, kdbx_format__huge_round(enc.len + 32))) != KDBX_OK)
+		goto out;
 	rc = kdbx_cipher_decrypt(c->cipher, cipher_key, c->iv, enc.data, enc.len, &plain);
 	if (rc != KDBX_OK) {
 		/* Authenticated ciphertext with bad padding is damage, not a wrong key. */
@@ -236,11 +273,8 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 	}
 	if ((rc = inner_header_read(c, inner->data, inner->len, &used)) != KDBX_OK)
 		goto out;
-	/* Move the XML to the front of the buffer and hand the buffer over. */
-	memmove(inner->data, inner->data + used, inner->len - used);
-	kdbx_memzero(inner->data + (inner->len - used), used);
-	inner->len -= used;
 	kdbx_buf_free(&c->xml);
+	c->xml_skip = xml_after_inner_header(inner, used);
 	c->xml = *inner;
 	*inner = (kdbx_buf)KDBX_BUF_INIT;
 out:
@@ -278,10 +312,12 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 		return kdbx_error__set(KDBX_EINVALID, "inner stream key missing");
 	kdbx_put_le32(sid, (uint32_t)c->stream_id);
 	/* One allocation for the inner header, the attachments and the XML. */
-	size_t total = 64 + c->stream_key_len + c->xml.len;
+	const uint8_t *xml = c->xml_skip > 0 ? c->xml.data + c->xml_skip : c->xml.data;
+	size_t xml_len = c->xml.len - c->xml_skip;
+	size_t total = 64 + c->stream_key_len + xml_len;
 	for (size_t i = 0; i < c->nbinaries && total < SIZE_MAX / 2; i++)
 		total += 6 + c->binaries[i].len;
-	if ((rc = kdbx_buf_reserve(&plain, total)) != KDBX_OK ||
+	if ((rc = kdbx_buf_reserve(&plain, kdbx_format__huge_round(total))) != KDBX_OK ||
 	    (rc = inner_field(&plain, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
 	    (rc = inner_field(&plain, IH_STREAM_KEY, c->stream_key, c->stream_key_len)) != KDBX_OK)
 		goto out;
@@ -298,7 +334,7 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 			goto out;
 	}
 	if ((rc = inner_field(&plain, IH_END, NULL, 0)) != KDBX_OK ||
-	    (rc = kdbx_buf_append(&plain, c->xml.data, c->xml.len)) != KDBX_OK)
+	    (rc = kdbx_buf_append(&plain, xml, xml_len)) != KDBX_OK)
 		goto out;
 	if (c->compression == KDBX_COMPRESS_GZIP) {
 		if ((rc = kdbx_gzip__deflate(plain.data, plain.len, &gz)) != KDBX_OK)

@@ -182,6 +182,36 @@ static const struct {
 	[508] = {"Group", 5, KX_Group},
 };
 
+/* a[0..n) == b[0..n) for 2 <= n <= 32, by overlapping word loads instead of a memcmp call
+ * (called for every element). */
+static inline int kx_eq(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		uint64_t a0, b0, a1, b1;
+		if (n > 16) {
+			uint64_t a2, b2, a3, b3;
+			memcpy(&a0, a, 8); memcpy(&b0, b, 8);
+			memcpy(&a1, a + 8, 8); memcpy(&b1, b + 8, 8);
+			memcpy(&a2, a + n - 16, 8); memcpy(&b2, b + n - 16, 8);
+			memcpy(&a3, a + n - 8, 8); memcpy(&b3, b + n - 8, 8);
+			return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3)) == 0;
+		}
+		memcpy(&a0, a, 8); memcpy(&b0, b, 8);
+		memcpy(&a1, a + n - 8, 8); memcpy(&b1, b + n - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t a0, b0, a1, b1;
+		memcpy(&a0, a, 4); memcpy(&b0, b, 4);
+		memcpy(&a1, a + n - 4, 4); memcpy(&b1, b + n - 4, 4);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	uint16_t a0, b0, a1, b1;
+	memcpy(&a0, a, 2); memcpy(&b0, b, 2);
+	memcpy(&a1, a + n - 2, 2); memcpy(&b1, b + n - 2, 2);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 static inline int kx_name_lookup(const char *s)
 {
 	size_t n = strlen(s);
@@ -191,7 +221,7 @@ static inline int kx_name_lookup(const char *s)
 	             ((uint32_t)(unsigned char)s[n - 1] << 16) |
 	             ((uint32_t)(unsigned char)s[n - 3] << 24);
 	uint32_t h = (k * KX_HASH_K) >> 23;
-	if (kx_name_table[h].len == n && memcmp(kx_name_table[h].s, s, n) == 0)
+	if (kx_name_table[h].len == n && kx_eq(kx_name_table[h].s, s, n))
 		return kx_name_table[h].id;
 	return KX_UNKNOWN;
 }

@@ -17,6 +17,7 @@
 #include "crypto/crypto.h"
 #include "format/xml_internal.h"
 #include "format/xml_names.h"
+#include "format/xml_scan.h"
 #include "model/model.h"
 
 #define MAX_DEPTH 1000
@@ -87,7 +88,8 @@ typedef struct pending_att {
 } pending_att;
 
 typedef struct reader {
-	XML_Parser p;
+	XML_Parser p;  /* expat, only after the scanner handed off */
+	size_t skip;   /* length of the synthetic prefix fed to expat first */
 	kdbx_db *db;
 	kdbx_container *c;
 	kdbx_stream *stream;
@@ -107,8 +109,20 @@ typedef struct reader {
 	/* document structure */
 	bool seen_root_elem, seen_root, seen_root_group;
 	/* scratch of the innermost multi-part element (these never nest in each other) */
-	char *s_key;
-	bool s_key_set, s_val_set, s_protect;
+	char *s_key; /* owned, unless s_key_borrowed: then it belongs to the database */
+	bool s_key_set, s_val_set, s_protect, s_key_borrowed;
+	bool s_added;  /* the String's field is already in the entry (at s_index) */
+	size_t s_index;
+	/* custom String names already copied into db->arena (most repeat in every entry) */
+	struct {
+		char *s;
+		size_t n;
+	} names[16];
+	size_t nnames;
+	/* last time value parsed in a Times element: its siblings are often the same text */
+	char t_text[32];
+	size_t t_len;
+	kdbx_time t_val;
 	kdbx_buf s_val; /* String value (secure) */
 	char *i_value;
 	kdbx_time i_mtime;
@@ -136,7 +150,8 @@ static void fail(reader *r, int code, const char *msg)
 		return;
 	r->err = kdbx_error__set(code, "%s", msg);
 	kdbx_log_debug("%s: %s", __func__, msg);
-	XML_StopParser(r->p, XML_FALSE);
+	if (r->p)
+		XML_StopParser(r->p, XML_FALSE);
 }
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)
@@ -686,7 +701,7 @@ static int classify(int parent, int name)
 	}
 }
 
-static frame *push(reader *r)
+__attribute__((noinline)) static frame *push_slow(reader *r)
 {
 	if (r->depth + r->cap_depth >= MAX_DEPTH) {
 		fail(r, KDBX_ECORRUPT, "XML nesting too deep");
@@ -707,29 +722,78 @@ static frame *push(reader *r)
 	return f;
 }
 
+static inline frame *push(reader *r)
+{
+	if (r->depth && r->depth < r->cap && r->depth + r->cap_depth < MAX_DEPTH) {
+		/* the common case: room on the stack, inherit the parent frame */
+		frame *f = &r->st[r->depth++];
+		*f = f[-1];
+		f->flags = 0;
+		return f;
+	}
+	return push_slow(r);
+}
+
+static void key_drop(reader *r)
+{
+	if (r->s_key && !r->s_key_borrowed)
+		kdbx_field__name_free(r->s_key);
+	r->s_key = NULL;
+	r->s_key_borrowed = false;
+}
+
+/* The database's copy of a custom String name, or NULL (then the caller makes its own). */
+static char *name_intern(reader *r, const char *s, size_t n)
+{
+	size_t i, slots = KDBX_ARRAY_LEN(r->names);
+	for (i = 0; i < r->nnames && i < slots; i++)
+		if (r->names[i].n == n && memcmp(r->names[i].s, s, n) == 0)
+			return r->names[i].s;
+	char *p = kdbx_arena__alloc(&r->db->arena, n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	i = r->nnames++ % slots; /* beyond 16 names: replace round robin */
+	r->names[i].s = p;
+	r->names[i].n = n;
+	return p;
+}
+
 static void clear_scratch(reader *r)
 {
-	free(r->s_key);
-	r->s_key = NULL;
-	r->s_key_set = r->s_val_set = r->s_protect = false;
-	kdbx_buf_reset(&r->s_val);
-	free(r->i_value);
-	r->i_value = NULL;
+	/* Runs for every String: the pointers are usually NULL already. */
+	key_drop(r);
+	r->s_key_set = r->s_val_set = r->s_protect = r->s_added = false;
+	if (r->s_val.len)
+		kdbx_buf_reset(&r->s_val);
+	if (r->i_value) {
+		free(r->i_value);
+		r->i_value = NULL;
+	}
 	r->i_mtime = 0;
 	memset(&r->o_uuid, 0, sizeof(r->o_uuid));
 	r->o_uuid_set = r->o_data_set = r->o_time_set = false;
-	free(r->o_data);
-	r->o_data = NULL;
+	if (r->o_data) {
+		free(r->o_data);
+		r->o_data = NULL;
+	}
 	r->o_len = 0;
-	free(r->o_name);
-	r->o_name = NULL;
+	if (r->o_name) {
+		free(r->o_name);
+		r->o_name = NULL;
+	}
 	r->o_time = 0;
-	free(r->a_window);
-	free(r->a_seq);
-	r->a_window = r->a_seq = NULL;
+	if (r->a_window || r->a_seq) {
+		free(r->a_window);
+		free(r->a_seq);
+		r->a_window = r->a_seq = NULL;
+	}
 	r->a_window_set = r->a_seq_set = false;
-	free(r->b_ref);
-	r->b_ref = NULL;
+	if (r->b_ref) {
+		free(r->b_ref);
+		r->b_ref = NULL;
+	}
 }
 
 static void open_container(reader *r, frame *f, int kind, const frame *parent)
@@ -883,7 +947,9 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		return;
 	}
 	f->kind = K_LEAF;
-	kdbx_buf_reset(&r->text);
+	/* Not wiped per leaf: the buffer is secure memory, overwritten by the next leaf
+	 * and wiped when freed. */
+	r->text.len = 0;
 	if (attrs[0]) {
 		if (kdbx_xml__attr_true(attr_get(attrs, "Protected")))
 			f->flags |= F_PROTECTED;
@@ -914,20 +980,41 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 	}
 }
 
-static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+/* Everything but appending to a leaf with room: kept out of line so that on_text, called
+ * for every run of text including the whitespace between elements, needs no frame. */
+__attribute__((noinline)) static void text_slow(reader *r, const char *s, int len)
 {
-	reader *r = ud;
 	if (r->err || len <= 0)
 		return;
-	if (r->cap_depth) {
-		cap_close_open(r);
-		if (esc_append(&r->capbuf, s, (size_t)len, false))
+	if (r->depth && r->st[r->depth - 1].kind == K_LEAF) {
+		/* (no capture can be open inside a leaf) */
+		if (kdbx_buf_append(&r->text, s, (size_t)len))
 			fail(r, KDBX_ENOMEM, "out of memory");
 		return;
 	}
-	if (r->depth && r->st[r->depth - 1].kind == K_LEAF &&
-	    kdbx_buf_append(&r->text, s, (size_t)len))
+	if (!r->cap_depth)
+		return; /* whitespace between elements */
+	cap_close_open(r);
+	if (esc_append(&r->capbuf, s, (size_t)len, false))
 		fail(r, KDBX_ENOMEM, "out of memory");
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+	reader *r = ud;
+	if (r->depth && r->st[r->depth - 1].kind == K_LEAF) {
+		kdbx_buf *t = &r->text;
+		/* > keeps room for the NUL end_leaf adds */
+		if (!r->err && len > 0 && t->data && t->cap - t->len > (size_t)len) {
+			uint8_t *dst = t->data + t->len;
+			t->len += (size_t)len;
+			memcpy(dst, s, (size_t)len);
+			return;
+		}
+	} else if (!r->cap_depth) {
+		return; /* whitespace between elements */
+	}
+	text_slow(r, s, len);
 }
 
 static void leaf_meta(reader *r, int id, const char *s, size_t n)
@@ -1064,14 +1151,81 @@ static void leaf_entry(reader *r, kdbx_entry *e, int id, const char *s, size_t n
 	}
 }
 
+/* Adds the open String's field (key r->s_key, protection r->s_protect) with value v. */
+static void string_commit(reader *r, kdbx_entry *e, const char *v, size_t n)
+{
+	int rc;
+	if (r->s_added) {
+		/* a second Value: the last one wins, as when both were read first */
+		char *name = kdbx_field__name_dup(e->fields[r->s_index].name);
+		if (!name) {
+			fail(r, KDBX_ENOMEM, "out of memory");
+			return;
+		}
+		rc = kdbx_entry__add_field(e, name, v, n, r->s_protect);
+		if (rc)
+			fail(r, rc, "cannot add entry string");
+		return;
+	}
+	const char *key = r->s_key;
+	size_t i;
+	for (i = 0; i < e->nfields; i++) {
+		const char *fn = e->fields[i].name;
+		if (fn[0] != key[0] || strcmp(fn, key) != 0)
+			continue;
+		/* KeePassXC: a repeated key is an error unless the first value was empty
+		 * (kdbx_entry__add_field then replaces it in place). */
+		if (e->fields[i].len) {
+			fail(r, KDBX_ECORRUPT, "duplicate entry string");
+			return;
+		}
+		break;
+	}
+	char *name = r->s_key;
+	bool borrowed = r->s_key_borrowed;
+	r->s_key = NULL; /* taken by the field, also on failure */
+	r->s_key_borrowed = false;
+	if (i < e->nfields || !borrowed) {
+		/* replacing an empty value (or a name too long for the arena): owned name */
+		if (borrowed && !(name = kdbx_field__name_dup(name))) {
+			fail(r, KDBX_ENOMEM, "out of memory");
+			return;
+		}
+		rc = kdbx_entry__add_field(e, name, v, n, r->s_protect);
+	} else {
+		rc = kdbx_entry__append_field(e, name, v, n, r->s_protect);
+	}
+	if (rc) {
+		fail(r, rc, "cannot add entry string");
+		return;
+	}
+	r->s_added = true;
+	r->s_index = i;
+}
+
+static kdbx_time times_get(reader *r, const char *s, size_t n)
+{
+	if (n && n == r->t_len && memcmp(s, r->t_text, n) == 0)
+		return r->t_val;
+	kdbx_time t;
+	if (kdbx_xml__parse_time(s, n, &t))
+		return get_time(s, n);
+	if (n <= sizeof(r->t_text)) {
+		memcpy(r->t_text, s, n);
+		r->t_len = n;
+		r->t_val = t;
+	}
+	return t;
+}
+
 static void leaf_times(reader *r, kdbx_times *t, int id, const char *s, size_t n)
 {
 	switch (id) {
-	case KX_CreationTime: t->creation = get_time(s, n); break;
-	case KX_LastModificationTime: t->modification = get_time(s, n); break;
-	case KX_LastAccessTime: t->access = get_time(s, n); break;
-	case KX_ExpiryTime: t->expiry = get_time(s, n); break;
-	case KX_LocationChanged: t->location_changed = get_time(s, n); break;
+	case KX_CreationTime: t->creation = times_get(r, s, n); break;
+	case KX_LastModificationTime: t->modification = times_get(r, s, n); break;
+	case KX_LastAccessTime: t->access = times_get(r, s, n); break;
+	case KX_ExpiryTime: t->expiry = times_get(r, s, n); break;
+	case KX_LocationChanged: t->location_changed = times_get(r, s, n); break;
 	case KX_Expires: t->expires = get_bool(r, s, n); break;
 	case KX_UsageCount: t->usage_count = get_int(r, s, n); break;
 	default: break;
@@ -1084,7 +1238,7 @@ static void end_leaf(reader *r, const frame *f, const frame *parent)
 	size_t n;
 	bool prot = (f->flags & F_PROTECTED) != 0;
 	/* NUL-terminate without counting it (expat never delivers NUL characters). */
-	if (kdbx_buf_reserve(&r->text, 1)) {
+	if ((!r->text.data || r->text.cap == r->text.len) && kdbx_buf_reserve(&r->text, 1)) {
 		fail(r, KDBX_ENOMEM, "out of memory");
 		return;
 	}
@@ -1160,7 +1314,7 @@ static void end_leaf(reader *r, const frame *f, const frame *parent)
 		break;
 	case K_CDITEM:
 		if (id == KX_Key) {
-			free(r->s_key);
+			key_drop(r);
 			r->s_key = dup_or_fail(r, s, n);
 			r->s_key_set = true;
 		} else if (id == KX_Value) {
@@ -1187,22 +1341,41 @@ static void end_leaf(reader *r, const frame *f, const frame *parent)
 		break;
 	case K_STRING:
 		if (id == KX_Key) {
-			free(r->s_key);
-			r->s_key = dup_or_fail(r, s, n);
+			if (r->s_added) {
+				/* the field went in under the first Key already */
+				fail(r, KDBX_ECORRUPT, "entry string with two keys");
+				return;
+			}
+			key_drop(r);
+			char *k = kdbx_field__std_name(s, n);
+			if (!k)
+				k = name_intern(r, s, n);
+			if (k) {
+				r->s_key = k;
+				r->s_key_borrowed = true;
+			} else {
+				r->s_key = dup_or_fail(r, s, n);
+			}
 			r->s_key_set = true;
 		} else {
+			r->s_val_set = true;
+			r->s_protect = prot || (f->flags & F_PIM);
+			if (r->s_key_set) {
+				/* Key came first (as always in practice): straight into the entry,
+				 * without a second copy of the value. */
+				string_commit(r, parent->e, s, n);
+				return;
+			}
 			kdbx_buf_reset(&r->s_val);
 			if (n && kdbx_buf_append(&r->s_val, s, n)) {
 				fail(r, KDBX_ENOMEM, "out of memory");
 				return;
 			}
-			r->s_val_set = true;
-			r->s_protect = prot || (f->flags & F_PIM);
 		}
 		break;
 	case K_EBINARY:
 		if (id == KX_Key) {
-			free(r->s_key);
+			key_drop(r);
 			r->s_key = dup_or_fail(r, s, n);
 			r->s_key_set = true;
 		} else {
@@ -1251,24 +1424,10 @@ static void end_string(reader *r, kdbx_entry *e)
 		fail(r, KDBX_ECORRUPT, "entry string key or value missing");
 		return;
 	}
-	for (size_t i = 0; i < e->nfields; i++) {
-		if (strcmp(e->fields[i].name, r->s_key) != 0)
-			continue;
-		/* KeePassXC: a repeated key is an error unless the first value was empty
-		 * (kdbx_entry__add_field then replaces it in place). */
-		if (e->fields[i].len) {
-			fail(r, KDBX_ECORRUPT, "duplicate entry string");
-			return;
-		}
-		break;
+	if (!r->s_added) {
+		string_commit(r, e, (const char *)r->s_val.data, r->s_val.len);
+		kdbx_buf_reset(&r->s_val);
 	}
-	char *name = r->s_key;
-	r->s_key = NULL;
-	int rc = kdbx_entry__add_field(e, name, (const char *)r->s_val.data, r->s_val.len,
-	                               r->s_protect);
-	kdbx_buf_reset(&r->s_val);
-	if (rc)
-		fail(r, rc, "cannot add entry string");
 }
 
 static void end_ebinary(reader *r, kdbx_entry *e)
@@ -1465,6 +1624,135 @@ static void reader_free(reader *r)
 	free(r->att);
 }
 
+/* ---- driving the parse: the fast scanner, then expat for what it hands off ---- */
+
+static void scan_start(void *ud, const char *name, const char **attrs)
+{
+	on_start(ud, name, attrs);
+}
+
+static void scan_text(void *ud, const char *s, int len)
+{
+	on_text(ud, s, len);
+}
+
+static void scan_end(void *ud, const char *name)
+{
+	on_end(ud, name);
+}
+
+/* The scanner is past pos: give the parsed part of the document back now, so the model
+ * and the whole XML are never in memory at once. */
+static void scan_consumed(void *ud, const char *pos)
+{
+	reader *r = ud;
+	kdbx_buf_release_front(&r->c->xml, (size_t)((const uint8_t *)pos - r->c->xml.data));
+}
+
+/* expat after a hand-off first parses the synthetic prefix (xml_scan.h): its events are
+ * the scanner's, already reported, and are dropped by position. */
+static bool in_prefix(reader *r)
+{
+	return r->skip > 0 && XML_GetCurrentByteIndex(r->p) < (XML_Index)r->skip;
+}
+
+static void XMLCALL fb_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+	if (!in_prefix(ud))
+		on_start(ud, name, attrs);
+}
+
+static void XMLCALL fb_text(void *ud, const XML_Char *s, int len)
+{
+	if (!in_prefix(ud))
+		on_text(ud, s, len);
+}
+
+static void XMLCALL fb_end(void *ud, const XML_Char *name)
+{
+	if (!in_prefix(ud))
+		on_end(ud, name);
+}
+
+static int expat_error(reader *r, size_t resume)
+{
+	enum XML_Error e = XML_GetErrorCode(r->p);
+	int code = e == XML_ERROR_NO_MEMORY ? KDBX_ENOMEM : KDBX_ECORRUPT;
+	if (resume == 0)
+		return kdbx_error__set(code, "XML error: %s (line %lu)", XML_ErrorString(e),
+		                       (unsigned long)XML_GetCurrentLineNumber(r->p));
+	/* Line numbers restart at the hand-off point: give the document offset instead. */
+	long long at = (long long)XML_GetCurrentByteIndex(r->p) - (long long)r->skip;
+	return kdbx_error__set(code, "XML error: %s (at byte %lld)", XML_ErrorString(e),
+	                       (long long)resume + (at > 0 ? at : 0));
+}
+
+/* expat on the document from byte resume on (after prefix, see above). */
+static int parse_expat(reader *r, const kdbx_buf *prefix, const char *data, size_t left,
+                       size_t resume)
+{
+	r->p = XML_ParserCreate("UTF-8");
+	if (!r->p)
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	XML_SetUserData(r->p, r);
+	XML_SetElementHandler(r->p, fb_start, fb_end);
+	XML_SetCharacterDataHandler(r->p, fb_text);
+	XML_SetStartDoctypeDeclHandler(r->p, on_doctype);
+	XML_SetEntityDeclHandler(r->p, on_entity);
+	XML_SetParamEntityParsing(r->p, XML_PARAM_ENTITY_PARSING_NEVER);
+	r->skip = prefix->len;
+	if (prefix->len > 0 &&
+	    XML_Parse(r->p, (const char *)prefix->data, (int)prefix->len, left == 0) != XML_STATUS_OK)
+		return r->err ? r->err : expat_error(r, resume);
+
+	/* Fed in small chunks through expat's own buffer: XML_Parse on the whole document would
+	 * copy it into one more document-sized allocation (page faults dominate then). */
+	const char *start = data;
+	while (left) {
+		int chunk = left > (size_t)FEED_CHUNK ? FEED_CHUNK : (int)left;
+		left -= (size_t)chunk;
+		void *dst = XML_GetBuffer(r->p, chunk);
+		if (!dst)
+			return r->err ? r->err : kdbx_error__set(KDBX_ENOMEM, "out of memory");
+		memcpy(dst, data, (size_t)chunk);
+		if (XML_ParseBuffer(r->p, chunk, left == 0) != XML_STATUS_OK)
+			return r->err ? r->err : expat_error(r, resume);
+		data += chunk;
+		if ((size_t)(data - start) >= RELEASE_STEP) {
+			scan_consumed(r, data);
+			start = data;
+		}
+	}
+	return r->err;
+}
+
+static int parse(reader *r, kdbx_container *c)
+{
+	kdbx_xml_scan sc;
+	kdbx_buf prefix = KDBX_BUF_INIT;
+	const kdbx_xml_scan_handlers h = {r, scan_start, scan_text, scan_end, scan_consumed,
+	                                  RELEASE_STEP, &r->err};
+	/* KDBX4: the first xml_skip bytes are what is left of the inner header */
+	char *data = (char *)c->xml.data + c->xml_skip, *end = (char *)c->xml.data + c->xml.len;
+	size_t resume = 0;
+	int rc;
+
+	memset(&sc, 0, sizeof(sc));
+	switch (kdbx_xml_scan_run(&sc, data, (size_t)(end - data), &h, &resume)) {
+	case KDBX_XML_SCAN_DONE:
+	case KDBX_XML_SCAN_STOPPED: rc = r->err; break;
+	case KDBX_XML_SCAN_NOMEM: rc = kdbx_error__set(KDBX_ENOMEM, "out of memory"); break;
+	default:
+		if ((rc = kdbx_xml_scan_resume_prefix(&sc, &prefix)) != KDBX_OK)
+			break;
+		rc = parse_expat(r, &prefix, data + resume, (size_t)(end - (data + resume)), resume);
+		break;
+	}
+	kdbx_xml_scan_free(&sc);
+	kdbx_buf_free(&prefix);
+	return rc;
+}
+
 int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream)
 {
 	if (!db || !c)
@@ -1498,55 +1786,13 @@ int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream)
 		it->bin = SIZE_MAX;
 	}
 
-	r.p = XML_ParserCreate("UTF-8");
-	if (!r.p) {
-		rc = kdbx_error__set(KDBX_ENOMEM, "out of memory");
-		goto out;
-	}
-	XML_SetUserData(r.p, &r);
-	XML_SetElementHandler(r.p, on_start, on_end);
-	XML_SetCharacterDataHandler(r.p, on_text);
-	XML_SetStartDoctypeDeclHandler(r.p, on_doctype);
-	XML_SetEntityDeclHandler(r.p, on_entity);
-	XML_SetParamEntityParsing(r.p, XML_PARAM_ENTITY_PARSING_NEVER);
-
-	/* Fed in small chunks through expat's own buffer: XML_Parse on the whole document would
-	 * copy it into one more document-sized allocation (page faults dominate then). */
-	const char *data = (const char *)c->xml.data;
-	size_t left = c->xml.len;
 	/* expat reports an empty final buffer inconsistently (no-memory under some allocators). */
-	if (left == 0) {
+	if (c->xml.len <= c->xml_skip) {
 		rc = kdbx_error__set(KDBX_ECORRUPT, "XML error: empty document");
 		goto out;
 	}
-	do {
-		int chunk = left > (size_t)FEED_CHUNK ? FEED_CHUNK : (int)left;
-		left -= (size_t)chunk;
-		if (chunk) {
-			void *dst = XML_GetBuffer(r.p, chunk);
-			if (!dst) {
-				rc = r.err ? r.err : kdbx_error__set(KDBX_ENOMEM, "out of memory");
-				goto out;
-			}
-			memcpy(dst, data, (size_t)chunk);
-		}
-		if (XML_ParseBuffer(r.p, chunk, left == 0) != XML_STATUS_OK) {
-			if (r.err) {
-				rc = r.err;
-			} else {
-				enum XML_Error e = XML_GetErrorCode(r.p);
-				rc = kdbx_error__set(e == XML_ERROR_NO_MEMORY ? KDBX_ENOMEM : KDBX_ECORRUPT,
-				                     "XML error: %s (line %lu)", XML_ErrorString(e),
-				                     (unsigned long)XML_GetCurrentLineNumber(r.p));
-			}
-			goto out;
-		}
-		data += chunk;
-		/* expat has copied what it needs: hand the parsed part of the document
-		 * back now, so the model and the whole XML are never in memory at once. */
-		if ((size_t)(data - (const char *)c->xml.data) >= RELEASE_STEP)
-			kdbx_buf_release_front(&c->xml, (size_t)(data - (const char *)c->xml.data));
-	} while (left);
+	if ((rc = parse(&r, c)) != KDBX_OK)
+		goto out;
 	if (r.err) {
 		rc = r.err;
 		goto out;

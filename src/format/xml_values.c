@@ -170,9 +170,39 @@ static int parse_iso(const char *s, size_t n, kdbx_time *out)
 	return 0;
 }
 
+/* The form KeePassXC and we write, "YYYY-MM-DDTHH:MM:SSZ", without the general parser's
+ * per-field calls. -1: not in exactly this form (the caller falls back). */
+static int parse_iso_z(const char *s, kdbx_time *out)
+{
+	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const unsigned char pos[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+	unsigned v[14], bad = 0;
+	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z')
+		return -1;
+	for (size_t i = 0; i < sizeof(pos); i++) {
+		v[i] = (unsigned)(unsigned char)s[pos[i]] - '0';
+		bad |= v[i] > 9;
+	}
+	if (bad)
+		return -1;
+	unsigned y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], mo = v[4] * 10 + v[5],
+	         d = v[6] * 10 + v[7], h = v[8] * 10 + v[9], mi = v[10] * 10 + v[11],
+	         se = v[12] * 10 + v[13];
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59 ||
+	    d > mdays[mo - 1] + (mo == 2 && is_leap(y)))
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se +
+	       KDBX_XML_UNIX_OFFSET;
+	return 0;
+}
+
 int kdbx_xml__parse_time(const char *s, size_t n, kdbx_time *out)
 {
 	uint8_t b[64];
+	/* '-' is no base64 character: an ISO time never passes the base64 test below. */
+	if (n == 20 && parse_iso_z(s, out) == 0)
+		return 0;
 	/* Same order as KeePassXC: base64 first (pad or truncate to 8 bytes), then ISO. */
 	int len = n <= 84 ? b64_small(s, n, b, sizeof(b)) : -1;
 	if (len >= 0) {
@@ -235,6 +265,25 @@ int kdbx_xml__parse_uuid(const char *s, size_t n, kdbx_uuid *out)
 	memset(out, 0, sizeof(*out));
 	if (n != 24)
 		return -1;
+	if (s[22] == '=' && s[23] == '=') {
+		/* 16 bytes = 5 full groups + "xx==": what b64_small accepts, unrolled */
+		uint32_t w = 0;
+		for (size_t i = 0; i < 22; i++) {
+			int v = b64_val[(unsigned char)s[i]];
+			if (v == 0)
+				return -1;
+			w = (w << 6) | (uint32_t)(v - 1);
+			if (i % 4 == 3) {
+				b[i / 4 * 3] = (uint8_t)(w >> 16);
+				b[i / 4 * 3 + 1] = (uint8_t)(w >> 8);
+				b[i / 4 * 3 + 2] = (uint8_t)w;
+				w = 0;
+			}
+		}
+		b[15] = (uint8_t)(w >> 4);
+		memcpy(out->bytes, b, 16);
+		return 0;
+	}
 	if (b64_small(s, n, b, sizeof(b)) != 16)
 		return -1;
 	memcpy(out->bytes, b, 16);

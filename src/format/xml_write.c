@@ -27,12 +27,53 @@ typedef struct writer {
 	size_t nout;
 	kdbx_buf sec;    /* revealed protected values (secure) */
 	kdbx_buf tmp;    /* gzip output */
+	/* last formatted time: an item's times are mostly equal */
+	kdbx_time last_t;
+	size_t last_tlen; /* 0: none yet */
+	char last_tbuf[24];
 } writer;
+
+/* Output primitives. The XML is ~1.5 KB per entry made of short elements, so the cost is
+ * per element, not per byte: each element reserves its bytes once (room) and is written
+ * with plain stores. room's fast path is an inline capacity compare; the buffer is
+ * reserved before the first element so data is never NULL. After a failed reservation
+ * w->err is set and the caller stops; later elements that still fit may be written, which
+ * is harmless because the caller discards the buffer on error. */
+static uint8_t *room_slow(writer *w, size_t n)
+{
+	if (w->err)
+		return NULL;
+	if (kdbx_buf_reserve(w->out, n)) {
+		w->err = kdbx_error__set(KDBX_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return w->out->data + w->out->len;
+}
+
+/* Every reservation carries ROOM_SLACK spare bytes so indentation can be written as one
+ * fixed-size block of tabs (only depth of them are kept). */
+#define ROOM_SLACK 16
+
+static inline uint8_t *room(writer *w, size_t n)
+{
+	kdbx_buf *b = w->out;
+	if (b->cap - b->len >= n + ROOM_SLACK)
+		return b->data + b->len;
+	return room_slow(w, n + ROOM_SLACK);
+}
+
+static inline void commit(writer *w, const uint8_t *end)
+{
+	w->out->len = (size_t)(end - w->out->data);
+}
 
 static void put(writer *w, const void *s, size_t n)
 {
-	if (!w->err && kdbx_buf_append(w->out, s, n))
-		w->err = kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	uint8_t *p = room(w, n);
+	if (p) {
+		memcpy(p, s, n);
+		commit(w, p + n);
+	}
 }
 
 static void puts_(writer *w, const char *s)
@@ -40,15 +81,47 @@ static void puts_(writer *w, const char *s)
 	put(w, s, strlen(s));
 }
 
+/* Element names are literals: NM("Name") passes the name with its length. */
+#define NM(lit) lit, (sizeof(lit) - 1)
+
+static const char tabs16[] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+
+static inline uint8_t *put_indent(writer *w, uint8_t *p)
+{
+	if (w->depth <= ROOM_SLACK)
+		memcpy(p, tabs16, ROOM_SLACK);
+	else
+		memset(p, '\t', w->depth);
+	return p + w->depth;
+}
+
+static inline uint8_t *cpy(uint8_t *p, const void *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* "<name>\n" (open) or "</name>\n" (close) on an indented line. */
+static void tag_line(writer *w, const char *name, size_t nl, bool close)
+{
+	uint8_t *p = room(w, w->depth + nl + 4);
+	if (!p)
+		return;
+	p = put_indent(w, p);
+	*p++ = '<';
+	if (close)
+		*p++ = '/';
+	p = cpy(p, name, nl);
+	*p++ = '>';
+	*p++ = '\n';
+	commit(w, p);
+}
+
 static void indent(writer *w)
 {
-	static const char tabs[] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
-	size_t d = w->depth;
-	while (d > 16) {
-		put(w, tabs, 16);
-		d -= 16;
-	}
-	put(w, tabs, d);
+	uint8_t *p = room(w, w->depth);
+	if (p)
+		commit(w, put_indent(w, p));
 }
 
 /* Byte classes for the escape loop: 0 copy, 1 markup, 2 C0 control, 3 UTF-8 lead/other. */
@@ -89,150 +162,277 @@ static size_t utf8_xml_len(const uint8_t *s, size_t n)
 	return 0;
 }
 
-static void put_text(writer *w, const char *str, size_t n)
+/* Bytes of x (loaded little-endian) that need attention get their high bit set in the
+ * result: outside 0x20..0x7F, or '<', '>', '&'. A borrow can only set bits above a byte
+ * that is really flagged, so the lowest set bit always marks the first such byte. */
+static inline uint64_t flags8(uint64_t x)
 {
-	const uint8_t *s = (const uint8_t *)str;
-	size_t i = 0, run = 0;
-	if (w->err)
-		return;
-	while (i < n) {
-		uint8_t c = s[i];
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+	uint64_t lt = (x - ones * 0x20) & ~x;
+	uint64_t a = x ^ (ones * '<'), b = x ^ (ones * '>'), c = x ^ (ones * '&');
+	uint64_t z = ((a - ones) & ~a) | ((b - ones) & ~b) | ((c - ones) & ~c);
+	return (x | lt | z) & high;
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WORD_SCAN 1
+#else
+#define WORD_SCAN 0
+#endif
+
+/* Escapes s[*ip..lim) into p, which has room for 5 bytes per input byte plus 3 (a UTF-8
+ * sequence may run past lim) plus ROOM_SLACK. Plain bytes go 8 at a time: the word is
+ * stored whole (the slack covers the bytes past the first flagged one, which are then
+ * overwritten) and p advances to the first flagged byte. */
+static uint8_t *escape_into(uint8_t *p, const uint8_t *s, size_t n, size_t *ip, size_t lim)
+{
+	size_t i = *ip;
+	while (i < lim) {
+		uint8_t c;
+#if WORD_SCAN
+		if (lim - i >= 8) {
+			uint64_t x, m;
+			memcpy(&x, s + i, 8);
+			memcpy(p, &x, 8);
+			m = flags8(x);
+			if (!m) {
+				p += 8;
+				i += 8;
+				continue;
+			}
+			size_t pos = (size_t)__builtin_ctzll(m) >> 3;
+			p += pos;
+			i += pos;
+		}
+#endif
+		c = s[i];
 		uint8_t k = cls_tab[c];
 		if (k == 0) {
+			*p++ = c; /* tab, LF, or a tail byte */
 			i++;
 			continue;
 		}
-		size_t skip = 1;
 		if (k == 3) {
 			size_t l = utf8_xml_len(s + i, n - i);
 			if (l) {
+				p = cpy(p, s + i, l);
 				i += l;
 				continue;
 			}
+		} else if (k == 1) {
+			if (c == '<')
+				p = cpy(p, "&lt;", 4);
+			else if (c == '>')
+				p = cpy(p, "&gt;", 4);
+			else
+				p = cpy(p, "&amp;", 5);
+		} else if (c == '\r') {
+			p = cpy(p, "&#13;", 5);
 		}
-		if (i > run)
-			put(w, s + run, i - run);
-		if (k == 1)
-			puts_(w, c == '<' ? "&lt;" : c == '>' ? "&gt;" : "&amp;");
-		else if (c == '\r')
-			put(w, "&#13;", 5);
-		i += skip;
-		run = i;
+		i++; /* dropped: invalid XML character or malformed UTF-8 byte */
 	}
-	if (n > run)
-		put(w, s + run, n - run);
+	*ip = i;
+	return p;
 }
 
-static void open_el(writer *w, const char *name)
+/* Escaped text; worst case 5 output bytes per input byte, reserved per chunk so a huge
+ * value does not reserve five times its size at once. */
+#define TEXT_CHUNK 4096
+
+static void put_text(writer *w, const char *str, size_t n)
 {
-	indent(w);
-	put(w, "<", 1);
-	puts_(w, name);
-	put(w, ">\n", 2);
+	const uint8_t *s = (const uint8_t *)str;
+	size_t i = 0;
+	while (i < n) {
+		size_t lim = n - i > TEXT_CHUNK ? i + TEXT_CHUNK : n;
+		uint8_t *p = room(w, 5 * (lim - i) + 3);
+		if (!p)
+			return;
+		commit(w, escape_into(p, s, n, &i, lim));
+	}
+}
+
+/* <name>v</name> with v written as is; <name/> when empty. */
+static void leaf_raw(writer *w, const char *name, size_t nl, const char *v, size_t n)
+{
+	uint8_t *p = room(w, w->depth + 2 * nl + n + 6);
+	if (!p)
+		return;
+	p = put_indent(w, p);
+	*p++ = '<';
+	p = cpy(p, name, nl);
+	if (!n) {
+		p = cpy(p, "/>\n", 3);
+	} else {
+		*p++ = '>';
+		p = cpy(p, v, n);
+		*p++ = '<';
+		*p++ = '/';
+		p = cpy(p, name, nl);
+		*p++ = '>';
+		*p++ = '\n';
+	}
+	commit(w, p);
+}
+
+/* Same with v escaped. Short values (nearly all) are done with one reservation. */
+static void leaf_text(writer *w, const char *name, size_t nl, const char *v, size_t n)
+{
+	if (!n) {
+		leaf_raw(w, name, nl, NULL, 0);
+		return;
+	}
+	size_t tail = nl + 4;
+	if (n <= TEXT_CHUNK) {
+		uint8_t *p = room(w, w->depth + nl + 2 + 5 * n + 3 + tail);
+		if (!p)
+			return;
+		size_t i = 0;
+		p = put_indent(w, p);
+		*p++ = '<';
+		p = cpy(p, name, nl);
+		*p++ = '>';
+		p = escape_into(p, (const uint8_t *)v, n, &i, n);
+		*p++ = '<';
+		*p++ = '/';
+		p = cpy(p, name, nl);
+		*p++ = '>';
+		*p++ = '\n';
+		commit(w, p);
+		return;
+	}
+	uint8_t *p = room(w, w->depth + nl + 2);
+	if (!p)
+		return;
+	p = put_indent(w, p);
+	*p++ = '<';
+	p = cpy(p, name, nl);
+	*p++ = '>';
+	commit(w, p);
+	put_text(w, v, n);
+	if (!(p = room(w, tail)))
+		return;
+	*p++ = '<';
+	*p++ = '/';
+	p = cpy(p, name, nl);
+	*p++ = '>';
+	*p++ = '\n';
+	commit(w, p);
+}
+
+static void open_el_n(writer *w, const char *name, size_t nl)
+{
+	tag_line(w, name, nl, false);
 	w->depth++;
 }
 
-static void close_el(writer *w, const char *name)
+static void close_el_n(writer *w, const char *name, size_t nl)
 {
 	w->depth--;
-	indent(w);
-	put(w, "</", 2);
-	puts_(w, name);
-	put(w, ">\n", 2);
+	tag_line(w, name, nl, true);
 }
 
-static void empty_el(writer *w, const char *name)
+static void leaf_str_n(writer *w, const char *name, size_t nl, const char *v)
 {
-	indent(w);
-	put(w, "<", 1);
-	puts_(w, name);
-	put(w, "/>\n", 3);
+	leaf_text(w, name, nl, v, v ? strlen(v) : 0);
 }
 
-static void leaf_raw(writer *w, const char *name, const char *v, size_t n)
+static void leaf_bool_n(writer *w, const char *name, size_t nl, bool b)
 {
-	if (!n) {
-		empty_el(w, name);
-		return;
-	}
-	indent(w);
-	put(w, "<", 1);
-	puts_(w, name);
-	put(w, ">", 1);
-	put(w, v, n);
-	put(w, "</", 2);
-	puts_(w, name);
-	put(w, ">\n", 2);
+	leaf_raw(w, name, nl, b ? "True" : "False", b ? 4 : 5);
 }
 
-static void leaf_str(writer *w, const char *name, const char *v)
+/* Decimal without snprintf (same digits as "%lld"). */
+static size_t fmt_int(char buf[24], int64_t v)
 {
-	size_t n = v ? strlen(v) : 0;
-	if (!n) {
-		empty_el(w, name);
-		return;
-	}
-	indent(w);
-	put(w, "<", 1);
-	puts_(w, name);
-	put(w, ">", 1);
-	put_text(w, v, n);
-	put(w, "</", 2);
-	puts_(w, name);
-	put(w, ">\n", 2);
+	char tmp[24];
+	size_t n = 0, len = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	return len;
 }
 
-static void leaf_bool(writer *w, const char *name, bool b)
-{
-	leaf_raw(w, name, b ? "True" : "False", b ? 4 : 5);
-}
-
-static void leaf_int(writer *w, const char *name, int64_t v)
+static void leaf_int_n(writer *w, const char *name, size_t nl, int64_t v)
 {
 	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	leaf_raw(w, name, buf, (size_t)n);
+	leaf_raw(w, name, nl, buf, fmt_int(buf, v));
 }
 
-static void leaf_time(writer *w, const char *name, kdbx_time t)
+static void leaf_time_n(writer *w, const char *name, size_t nl, kdbx_time t)
 {
-	char buf[24];
-	if (w->version < KDBX_VERSION_4_0)
-		kdbx_xml__format_iso(t, buf);
-	else
-		kdbx_xml__format_time_b64(t, buf);
-	leaf_raw(w, name, buf, strlen(buf));
+	if (!w->last_tlen || t != w->last_t) {
+		if (w->version < KDBX_VERSION_4_0)
+			kdbx_xml__format_iso(t, w->last_tbuf);
+		else
+			kdbx_xml__format_time_b64(t, w->last_tbuf);
+		w->last_t = t;
+		w->last_tlen = strlen(w->last_tbuf);
+	}
+	leaf_raw(w, name, nl, w->last_tbuf, w->last_tlen);
 }
 
-static void leaf_uuid(writer *w, const char *name, const kdbx_uuid *u)
+static void leaf_uuid_n(writer *w, const char *name, size_t nl, const kdbx_uuid *u)
 {
 	char buf[25];
 	kdbx_xml__format_uuid(u, buf);
-	leaf_raw(w, name, buf, 24);
+	leaf_raw(w, name, nl, buf, 24);
 }
 
-static void leaf_b64(writer *w, const char *name, const uint8_t *d, size_t n)
+static void leaf_b64_n(writer *w, const char *name, size_t nl, const uint8_t *d, size_t n)
 {
 	if (!n) {
-		empty_el(w, name);
+		leaf_raw(w, name, nl, NULL, 0);
 		return;
 	}
-	indent(w);
-	put(w, "<", 1);
-	puts_(w, name);
-	put(w, ">", 1);
-	if (!w->err && kdbx_base64_encode(w->out, d, n))
+	uint8_t *p = room(w, w->depth + nl + 2);
+	if (!p)
+		return;
+	p = put_indent(w, p);
+	*p++ = '<';
+	p = cpy(p, name, nl);
+	*p++ = '>';
+	commit(w, p);
+	if (kdbx_base64_encode(w->out, d, n)) {
 		w->err = kdbx_error__set(KDBX_ENOMEM, "out of memory");
-	put(w, "</", 2);
-	puts_(w, name);
-	put(w, ">\n", 2);
+		return;
+	}
+	if (!(p = room(w, nl + 4)))
+		return;
+	*p++ = '<';
+	*p++ = '/';
+	p = cpy(p, name, nl);
+	*p++ = '>';
+	*p++ = '\n';
+	commit(w, p);
 }
 
-static void leaf_tri(writer *w, const char *name, kdbx_tristate t)
+static void leaf_tri_n(writer *w, const char *name, size_t nl, kdbx_tristate t)
 {
-	const char *v = t == KDBX_INHERIT ? "null" : t == KDBX_TRUE ? "true" : "false";
-	leaf_raw(w, name, v, strlen(v));
+	if (t == KDBX_INHERIT)
+		leaf_raw(w, name, nl, "null", 4);
+	else if (t == KDBX_TRUE)
+		leaf_raw(w, name, nl, "true", 4);
+	else
+		leaf_raw(w, name, nl, "false", 5);
 }
+
+#define open_el(w, name) open_el_n(w, NM(name))
+#define close_el(w, name) close_el_n(w, NM(name))
+#define empty_el(w, name) leaf_raw(w, NM(name), NULL, 0)
+#define leaf_str(w, name, v) leaf_str_n(w, NM(name), v)
+#define leaf_bool(w, name, b) leaf_bool_n(w, NM(name), b)
+#define leaf_int(w, name, v) leaf_int_n(w, NM(name), v)
+#define leaf_time(w, name, t) leaf_time_n(w, NM(name), t)
+#define leaf_uuid(w, name, u) leaf_uuid_n(w, NM(name), u)
+#define leaf_b64(w, name, d, n) leaf_b64_n(w, NM(name), d, n)
+#define leaf_tri(w, name, t) leaf_tri_n(w, NM(name), t)
 
 /* Unknown elements of an owner stored for location loc. */
 static bool has_unknown(const kdbx_unknown *u, int loc)
@@ -297,14 +497,7 @@ static void put_field(writer *w, const kdbx_field *f)
 	open_el(w, "String");
 	leaf_str(w, "Key", f->name);
 	if (!f->protect) {
-		if (f->len) {
-			indent(w);
-			put(w, "<Value>", 7);
-			put_text(w, f->value, f->len);
-			put(w, "</Value>\n", 9);
-		} else {
-			empty_el(w, "Value");
-		}
+		leaf_text(w, NM("Value"), f->value, f->len);
 		close_el(w, "String");
 		return;
 	}
@@ -319,13 +512,20 @@ static void put_field(writer *w, const kdbx_field *f)
 		}
 		n = f->len <= w->sec.len ? f->len : w->sec.len;
 	}
-	const char *attr = w->stream ? "<Value Protected=\"True\"" : "<Value ProtectInMemory=\"True\"";
-	indent(w);
-	puts_(w, attr);
+	static const char a_stream[] = "<Value Protected=\"True\"";
+	static const char a_plain[] = "<Value ProtectInMemory=\"True\"";
+	const char *attr = w->stream ? a_stream : a_plain;
+	size_t al = w->stream ? sizeof(a_stream) - 1 : sizeof(a_plain) - 1;
+	uint8_t *p = room(w, w->depth + al + 3);
+	if (!p)
+		goto out;
+	p = put_indent(w, p);
+	p = cpy(p, attr, al);
 	if (!n) {
-		put(w, "/>\n", 3);
+		commit(w, cpy(p, "/>\n", 3));
 	} else {
-		put(w, ">", 1);
+		*p++ = '>';
+		commit(w, p);
 		if (w->stream) {
 			/* one keystream, document order; empty values consume nothing */
 			if (!w->err && kdbx_stream_xor(w->stream, w->sec.data, n))
@@ -337,6 +537,7 @@ static void put_field(writer *w, const kdbx_field *f)
 		}
 		put(w, "</Value>\n", 9);
 	}
+out:
 	kdbx_buf_reset(&w->sec);
 	close_el(w, "String");
 }
@@ -723,6 +924,76 @@ static int fill_container_binaries(writer *w, kdbx_container *c)
 	return 0;
 }
 
+/* ---- size estimate: the output buffer is reserved once, close to its final size ----
+ * Writing the XML of a big vault was dominated by page faults on the growing output
+ * buffer (one per 4 KiB, expensive under virtualisation). One reservation of about the
+ * final size gets a single large secure mapping, which secmem.c populates or backs with
+ * huge pages; if the estimate falls short the rest grows by mremap as before. The
+ * constants are the fixed bytes of each construct (tags, newlines, indentation) on
+ * typical output; escaping, custom data and unknown elements are covered by the margin
+ * (a 10k-entry vault: within 1% of the actual size before the margin; small files
+ * are overestimated by ~3 KiB). */
+
+static size_t est_str(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+static size_t est_entry(const writer *w, const kdbx_entry *e, size_t d)
+{
+	/* 23 lines (Entry, 6 leaves, Times block, AutoType block, History); 5 or 8 times */
+	size_t time_len = w->version < KDBX_VERSION_4_0 ? 20 : 12;
+	/* Names and the short entry strings are counted as constants: reading them would
+	 * cost a cache miss each, for bytes that the margin covers. */
+	size_t n = 346 + 5 * (30 + time_len) + 23 * (d + 1);
+	for (size_t i = 0; i < e->nfields; i++) {
+		const kdbx_field *f = &e->fields[i];
+		size_t v = f->len;
+		if (f->protect)
+			v = w->stream ? (v + 2) / 3 * 4 + 17 : v + 23;
+		n += 47 + 7 + v + 4 * d + 6;
+	}
+	n += e->nattachments * (80 + 4 * d);
+	for (size_t i = 0; i < e->nattachments; i++)
+		n += est_str(e->attachments[i].name);
+	for (size_t i = 0; i < e->nassocs; i++)
+		n += 90 + 4 * d + est_str(e->assocs[i].window) + est_str(e->assocs[i].sequence);
+	for (size_t i = 0; i < e->nhistory; i++)
+		n += est_entry(w, e->history[i], d + 2) + 8;
+	return n;
+}
+
+static size_t est_group(const writer *w, const kdbx_group *g, size_t d)
+{
+	size_t time_len = w->version < KDBX_VERSION_4_0 ? 20 : 12;
+	size_t n = 480 + 5 * (30 + time_len) + 22 * (d + 1);
+	n += est_str(g->name) + est_str(g->notes) + est_str(g->tags) +
+	     est_str(g->default_autotype_sequence);
+	for (size_t i = 0; i < g->nentries; i++)
+		n += est_entry(w, g->entries[i], d + 1);
+	for (size_t i = 0; i < g->ngroups; i++)
+		n += est_group(w, g->groups[i], d + 1);
+	return n;
+}
+
+static size_t est_doc(const writer *w)
+{
+	const kdbx_db *db = w->db;
+	size_t n = 4096 + est_group(w, db->root, 2);
+	for (size_t i = 0; i < db->meta.nicons; i++)
+		n += 120 + db->meta.icons[i].len / 3 * 4;
+	if (w->inline_pool) {
+		/* gzip'd attachments are usually much smaller than their content */
+		bool gz = db->compression == KDBX_COMPRESS_GZIP;
+		for (size_t i = 0; i < w->nout; i++) {
+			size_t len = db->bins[w->outbins[i]].len;
+			n += 60 + (gz ? len / 4 : len / 3 * 4);
+		}
+	}
+	n += db->ndeleted * 120;
+	return n + n / 16;
+}
+
 int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
                    kdbx_stream *stream, kdbx_container *c, kdbx_buf *out)
 {
@@ -744,6 +1015,12 @@ int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
 		goto out;
 	if (!w.inline_pool && (rc = fill_container_binaries(&w, c)))
 		goto out;
+	/* room() relies on a non-NULL buffer, and this reservation is most of the cost
+	 * saving (see est_doc). */
+	if (kdbx_buf_reserve(out, est_doc(&w))) {
+		rc = kdbx_error__set(KDBX_ENOMEM, "out of memory");
+		goto out;
+	}
 	puts_(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n");
 	open_el(&w, "KeePassFile");
 	put_meta(&w, header_hash);

@@ -58,6 +58,7 @@ void kdbx_db_free(kdbx_db **dbp)
 	db = *dbp;
 	/* The tree first: entries drop their references to the binary pool. */
 	kdbx_group__free(db->root);
+	kdbx_arena__free(&db->arena);
 	for (i = 0; i < db->nbins; i++)
 		kdbx_freezero(db->bins[i].data, db->bins[i].len);
 	free(db->bins);

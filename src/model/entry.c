@@ -27,8 +27,11 @@ void kdbx_entry__free(kdbx_entry *e)
 	if (e == NULL)
 		return;
 	for (i = 0; i < e->nfields; i++) {
-		free(e->fields[i].name);
-		if (e->fields[i].protect)
+		if (!e->fields[i].name_pooled)
+			kdbx_field__name_free(e->fields[i].name);
+		if (e->fields[i].pooled)
+			; /* released with the database */
+		else if (e->fields[i].protect)
 			kdbx_freezero(e->fields[i].value, e->fields[i].len);
 		else
 			free(e->fields[i].value);

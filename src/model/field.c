@@ -3,6 +3,39 @@
 
 #include "model/model.h"
 
+/* The standard names are shared by every entry instead of being allocated per field
+ * (a large database has hundreds of thousands of them). Never written to. */
+static char std_names[5][9] = {"Title", "UserName", "Password", "URL", "Notes"};
+
+char *kdbx_field__std_name(const char *s, size_t n)
+{
+	int i;
+
+	/* by length and first letter: one comparison */
+	switch (n) {
+	case 3: i = 3; break;
+	case 5: i = s[0] == 'T' ? 0 : 4; break;
+	case 8: i = s[0] == 'U' ? 1 : 2; break;
+	default: return NULL;
+	}
+	return memcmp(std_names[i], s, n) == 0 ? std_names[i] : NULL;
+}
+
+char *kdbx_field__name_dup(const char *name)
+{
+	char *n = kdbx_field__std_name(name, strlen(name));
+
+	return n != NULL ? n : kdbx_strdup(name);
+}
+
+void kdbx_field__name_free(char *name)
+{
+	uintptr_t p = (uintptr_t)name, lo = (uintptr_t)&std_names[0][0];
+
+	if (name != NULL && p - lo >= sizeof(std_names))
+		free(name);
+}
+
 kdbx_field *kdbx_entry__field(const kdbx_entry *e, const char *name)
 {
 	size_t i;
@@ -10,56 +43,67 @@ kdbx_field *kdbx_entry__field(const kdbx_entry *e, const char *name)
 	if (e == NULL || name == NULL)
 		return NULL;
 	for (i = 0; i < e->nfields; i++)
-		if (strcmp(e->fields[i].name, name) == 0)
+		if (e->fields[i].name[0] == name[0] && strcmp(e->fields[i].name, name) == 0)
 			return &e->fields[i];
 	return NULL;
 }
 
-/* Stores a value (plain or masked) into f, replacing the old one. */
-static int field_store(kdbx_db *db, kdbx_field *f, const char *value, size_t len, bool protect)
+/* Stores a value (plain or masked) into f, replacing the old one. bulk: masked with
+ * batch keystream (loading). */
+static int field_store(kdbx_db *db, kdbx_field *f, const char *value, size_t len, bool protect,
+                       bool bulk)
 {
 	char *v;
 
+	bool pooled;
+
 	if (protect)
-		return kdbx_mask__field(db, f, value, len);
-	if (len == SIZE_MAX || (v = malloc(len + 1)) == NULL)
+		return bulk ? kdbx_mask__field_bulk(db, f, value, len) : kdbx_mask__field(db, f, value, len);
+	if (len == SIZE_MAX)
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	v = bulk && db != NULL ? kdbx_arena__alloc(&db->arena, len + 1) : NULL;
+	pooled = v != NULL;
+	if (v == NULL && (v = malloc(len + 1)) == NULL)
 		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
 	if (len > 0)
 		memcpy(v, value, len);
 	v[len] = '\0';
-	if (f->protect)
+	if (f->pooled)
+		; /* released with the database */
+	else if (f->protect)
 		kdbx_freezero(f->value, f->len);
 	else
 		free(f->value);
 	f->value = v;
 	f->len = len;
 	f->protect = false;
+	f->pooled = pooled;
 	memset(f->nonce, 0, sizeof(f->nonce));
 	return KDBX_OK;
 }
 
-int kdbx_entry__add_field(kdbx_entry *e, char *name, const char *value, size_t len, bool protect)
+/* bulk: loading (batch masking, arena values, name borrowed from the database). */
+static int field_append(kdbx_entry *e, char *name, const char *value, size_t len, bool protect,
+                        bool bulk)
 {
 	kdbx_field *f, *fields;
 	int rc;
 
 	if (e == NULL || name == NULL || (value == NULL && len > 0)) {
-		free(name);
+		if (!bulk)
+			kdbx_field__name_free(name);
 		return kdbx_error__set(KDBX_EINVALID, "add field: invalid argument");
 	}
 	if (value == NULL)
 		value = "";
-	if ((f = kdbx_entry__field(e, name)) != NULL) {
-		free(name);
-		return field_store(e->db, f, value, len, protect);
-	}
 	if (e->nfields >= e->fields_cap) {
 		/* Geometric growth: loading appends ~7 fields per entry record. Room
 		 * for the 5 standard fields and two custom ones in one allocation. */
 		size_t cap = e->nfields < 4 ? 8 : e->nfields * 2;
 		if (cap > SIZE_MAX / sizeof(*fields) ||
 		    (fields = realloc(e->fields, cap * sizeof(*fields))) == NULL) {
-			free(name);
+			if (!bulk)
+				kdbx_field__name_free(name);
 			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
 		}
 		e->fields = fields;
@@ -68,13 +112,37 @@ int kdbx_entry__add_field(kdbx_entry *e, char *name, const char *value, size_t l
 	fields = e->fields;
 	f = &fields[e->nfields];
 	memset(f, 0, sizeof(*f));
-	if ((rc = field_store(e->db, f, value, len, protect)) != KDBX_OK) {
-		free(name);
+	if ((rc = field_store(e->db, f, value, len, protect, bulk)) != KDBX_OK) {
+		if (!bulk)
+			kdbx_field__name_free(name);
 		return rc;
 	}
 	f->name = name;
+	f->name_pooled = bulk;
 	e->nfields++;
 	return KDBX_OK;
+}
+
+int kdbx_entry__add_field(kdbx_entry *e, char *name, const char *value, size_t len, bool protect)
+{
+	kdbx_field *f;
+
+	if (e == NULL || name == NULL || (value == NULL && len > 0)) {
+		kdbx_field__name_free(name);
+		return kdbx_error__set(KDBX_EINVALID, "add field: invalid argument");
+	}
+	if ((f = kdbx_entry__field(e, name)) != NULL) {
+		kdbx_field__name_free(name);
+		return field_store(e->db, f, value != NULL ? value : "", len, protect, false);
+	}
+	return field_append(e, name, value, len, protect, false);
+}
+
+/* Only the XML reader appends without a lookup: a whole database is being loaded. */
+int kdbx_entry__append_field(kdbx_entry *e, char *name, const char *value, size_t len,
+                             bool protect)
+{
+	return field_append(e, name, value, len, protect, true);
 }
 
 /* ---- public API ---- */
@@ -168,7 +236,7 @@ int kdbx_entry_set_field(kdbx_entry *e, const char *name, const char *value, int
 		return kdbx_error__set(KDBX_EINVALID, "set field: invalid argument");
 	if (!kdbx_utf8_valid(name, strlen(name)) || !kdbx_utf8_valid(value, strlen(value)))
 		return kdbx_error__set(KDBX_EINVALID, "set field: not valid UTF-8");
-	if ((n = kdbx_strdup(name)) == NULL)
+	if ((n = kdbx_field__name_dup(name)) == NULL)
 		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
 	rc = kdbx_entry__add_field(e, n, value, strlen(value), protect || meta_protects(e->db, name));
 	if (rc == KDBX_OK)
@@ -184,8 +252,11 @@ int kdbx_entry_remove_field(kdbx_entry *e, const char *name)
 	if (f == NULL)
 		return kdbx_error__set(KDBX_ENOTFOUND, "no field named \"%s\"", name ? name : "");
 	i = (size_t)(f - e->fields);
-	free(f->name);
-	if (f->protect)
+	if (!f->name_pooled)
+		kdbx_field__name_free(f->name);
+	if (f->pooled)
+		; /* released with the database */
+	else if (f->protect)
 		kdbx_freezero(f->value, f->len);
 	else
 		free(f->value);

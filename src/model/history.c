@@ -27,8 +27,9 @@ static int clone_fields(kdbx_entry *c, const kdbx_entry *e)
 		const kdbx_field *f = &e->fields[i];
 		kdbx_field *d = &c->fields[i];
 		/* Masked bytes are copied as they are: same key, nonce and plaintext. */
-		if ((d->name = kdbx_strdup(f->name)) == NULL || (d->value = malloc(f->len + 1)) == NULL) {
-			free(d->name);
+		if ((d->name = kdbx_field__name_dup(f->name)) == NULL ||
+		    (d->value = malloc(f->len + 1)) == NULL) {
+			kdbx_field__name_free(d->name);
 			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
 		}
 		memcpy(d->value, f->value, f->len + 1);

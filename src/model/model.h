@@ -47,8 +47,17 @@ typedef struct kdbx_field {
 	char *value;
 	size_t len;
 	bool protect;
+	bool pooled; /* value lives in db->arena: never free()d on its own */
+	bool name_pooled; /* name belongs to the database (standard name or db->arena) */
 	uint8_t nonce[12];
 } kdbx_field;
+
+/* Block allocator for field values of a loaded database (arena.c). */
+typedef struct kdbx_arena {
+	struct kdbx_arena_chunk *chunks;
+	uint8_t *next;
+	size_t left;
+} kdbx_arena;
 
 typedef struct kdbx_attachment {
 	char *name;
@@ -174,6 +183,11 @@ struct kdbx_db {
 	uint8_t *mask_key; /* 32 bytes */
 	void *mask_ctx;        /* EVP_CIPHER_CTX keyed with mask_key, re-initialised per nonce */
 	uint64_t mask_counter; /* nonce source: unique per masking under this key */
+	kdbx_arena arena; /* field values of the loaded document */
+	/* Bulk masking while loading (mask.c): one batch of keystream for many small values. */
+	uint8_t *mask_ks;      /* secure, MASK_KS_LEN bytes; consumed part wiped */
+	size_t mask_ks_off;    /* first unused byte, block-aligned */
+	uint64_t mask_ks_id;   /* the batch's nonce (a mask_counter value) */
 	/* KeePassXC KPXC_PUBLIC_UUID from the public custom data, if present */
 	kdbx_uuid public_uuid;
 	bool has_public_uuid;
@@ -192,6 +206,18 @@ int kdbx_entry__append_history(kdbx_entry *e, kdbx_entry *h);
  * (masked here when protect). name is freed on failure too; a second field
  * with the same name replaces the value of the first. */
 int kdbx_entry__add_field(kdbx_entry *e, char *name, const char *value, size_t len, bool protect);
+/* Loading: adds a field the caller knows e does not have yet (no lookup). name is
+ * borrowed and must live as long as the database (kdbx_field__std_name or allocated
+ * from db->arena): it is never freed, not even on failure. */
+int kdbx_entry__append_field(kdbx_entry *e, char *name, const char *value, size_t len,
+                             bool protect);
+/* Field names: the five standard names are shared static strings, so a field name
+ * is released with kdbx_field__name_free (NULL-safe), never free(). std_name gives
+ * the shared copy of s[0..n) or NULL if it is not a standard name; name_dup the
+ * shared copy or a strdup (NULL: out of memory). */
+char *kdbx_field__std_name(const char *s, size_t n);
+char *kdbx_field__name_dup(const char *name);
+void kdbx_field__name_free(char *name);
 /* Plain copy of a field value into a secure buffer (NUL-terminated). */
 int kdbx_field__reveal(const kdbx_db *db, const kdbx_field *f, kdbx_buf *out);
 int kdbx_entry__add_attachment(kdbx_entry *e, const char *name, size_t bin);
@@ -212,6 +238,13 @@ int kdbx_mask__init(kdbx_db *db);
 void kdbx_mask__free(kdbx_db *db);
 /* Stores value[0..len) masked in f (new nonce; replaces f->value). */
 int kdbx_mask__field(kdbx_db *db, kdbx_field *f, const char *value, size_t len);
+/* The same with keystream taken from a shared batch and the bytes from db->arena: for
+ * loading many values. */
+int kdbx_mask__field_bulk(kdbx_db *db, kdbx_field *f, const char *value, size_t len);
+/* n bytes from the arena, or NULL (out of memory, or n too large: use malloc then). */
+void *kdbx_arena__alloc(kdbx_arena *a, size_t n);
+/* Wipes and releases every block. */
+void kdbx_arena__free(kdbx_arena *a);
 /* Drops one reference to a pool binary (frees its bytes at zero). */
 void kdbx_db__bin_unref(kdbx_db *db, size_t index);
 /* Deep copy of an entry without its history (attachments share pool bins). */

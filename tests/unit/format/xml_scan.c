@@ -1,0 +1,215 @@
+/* The fast XML scanner (src/format/xml_scan.h): what it takes itself, where it hands off
+ * to expat, and that the XML reader gives the same database either way. Equivalence with
+ * expat on arbitrary input is the job of tests/fuzz/fuzz_xml_scan.c. */
+#include "xml_fixture.h"
+
+#include "format/xml_scan.h"
+
+typedef struct rec {
+	kdbx_buf ev;
+	int stop;
+} rec;
+
+static void r_start(void *ud, const char *name, const char **attrs)
+{
+	rec *r = ud;
+	assert_int_equal(kdbx_buf_append(&r->ev, "<", 1), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&r->ev, name, strlen(name)), KDBX_OK);
+	for (size_t i = 0; attrs[i] != NULL; i += 2) {
+		assert_int_equal(kdbx_buf_append(&r->ev, " ", 1), KDBX_OK);
+		assert_int_equal(kdbx_buf_append(&r->ev, attrs[i], strlen(attrs[i])), KDBX_OK);
+		assert_int_equal(kdbx_buf_append(&r->ev, "=[", 2), KDBX_OK);
+		assert_int_equal(kdbx_buf_append(&r->ev, attrs[i + 1], strlen(attrs[i + 1])), KDBX_OK);
+		assert_int_equal(kdbx_buf_append(&r->ev, "]", 1), KDBX_OK);
+	}
+	assert_int_equal(kdbx_buf_append(&r->ev, ">", 1), KDBX_OK);
+}
+
+static void r_text(void *ud, const char *s, int len)
+{
+	rec *r = ud;
+	assert_int_equal(kdbx_buf_append(&r->ev, s, (size_t)len), KDBX_OK);
+}
+
+static void r_end(void *ud, const char *name)
+{
+	rec *r = ud;
+	assert_int_equal(kdbx_buf_append(&r->ev, "</", 2), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&r->ev, name, strlen(name)), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&r->ev, ">", 1), KDBX_OK);
+}
+
+/* Scans doc; returns the scanner's result, events in events (NUL-terminated), the
+ * resume offset and prefix. */
+static int scan(const char *doc, char **events, size_t *resume, char **prefix)
+{
+	rec r;
+	kdbx_xml_scan sc;
+	kdbx_buf copy = KDBX_BUF_INIT, pre = KDBX_BUF_INIT;
+	memset(&r, 0, sizeof(r));
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(kdbx_buf_append(&copy, doc, strlen(doc)), KDBX_OK);
+	const kdbx_xml_scan_handlers h = {&r, r_start, r_text, r_end, NULL, 0, &r.stop};
+	int rc = kdbx_xml_scan_run(&sc, (char *)copy.data, copy.len, &h, resume);
+	assert_int_equal(kdbx_xml_scan_resume_prefix(&sc, &pre), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&r.ev, "", 1), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&pre, "", 1), KDBX_OK);
+	*events = kdbx_strdup((const char *)r.ev.data);
+	*prefix = kdbx_strdup((const char *)pre.data);
+	kdbx_buf_free(&r.ev);
+	kdbx_buf_free(&pre);
+	kdbx_buf_free(&copy);
+	kdbx_xml_scan_free(&sc);
+	return rc;
+}
+
+static void test_format_xml_scan__keepass_documents_stay_fast(void **state)
+{
+	char *ev, *pre;
+	size_t resume;
+	(void)state;
+	/* What KeePass apps write: BOM, declaration, CR LF (KeePass 2 on Windows), the predefined
+	 * entities and character references, both quote styles, empty elements, UTF-8. */
+	const char *doc = "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n"
+	                  "<KeePassFile>\r\n\t<Value Protected=\"True\" b='x&amp;y\r\nz'>a&lt;b&gt;&quot;"
+	                  "&apos;&amp;\r\nl2\rl3 &#233;&#x1F511; caf\xC3\xA9</Value><Empty/>\r\n"
+	                  "</KeePassFile>\r\n";
+	assert_int_equal(scan(doc, &ev, &resume, &pre), KDBX_XML_SCAN_DONE);
+	assert_string_equal(ev, "<KeePassFile>\n\t<Value Protected=[True] b=[x&y z]>a<b>\"'&\nl2\nl3 "
+	                        "\xC3\xA9\xF0\x9F\x94\x91 caf\xC3\xA9</Value><Empty></Empty>\n</KeePassFile>");
+	free(ev);
+	free(pre);
+}
+
+static void test_format_xml_scan__hands_off_what_it_does_not_know(void **state)
+{
+	static const struct {
+		const char *doc;
+		size_t resume;    /* where expat takes over */
+		const char *prefix;
+	} cases[] = {
+		/* nothing reported yet: expat parses the whole document */
+		{"<!DOCTYPE a><a/>", 0, ""},
+		{"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>", 0, ""},
+		{"<?xml version=\"1.1\"?><a/>", 0, ""},
+		{"<\xC3\xA9/>", 0, ""},
+		{"", 0, ""},
+		/* inside the document: from the construct on, with the open elements as prefix */
+		{"<a><b>x<!-- c --></b></a>", 7, "<a><b>"},
+		{"<a><b>x<![CDATA[y]]></b></a>", 7, "<a><b>"},
+		{"<a><?pi x?></a>", 3, "<a>"},
+		{"<a>x&nbsp;</a>", 4, "<a>"},
+		{"<a>x]]>y</a>", 4, "<a>"},
+		{"<a>x\x01</a>", 4, "<a>"},
+		{"<a>x\xEF\xBF\xBE</a>", 4, "<a>"},
+		{"<a><b x=\"1\" x=\"2\"/></a>", 3, "<a>"},
+		{"<a><b></c></a>", 6, "<a><b>"},
+		{"<a><b>", 6, "<a><b>"},
+		/* after the root element */
+		{"<a/><!-- c -->", 4, "<_></_>"},
+		{"<a/><b/>", 4, "<_></_>"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *ev, *pre;
+		size_t resume = 99;
+		assert_int_equal(scan(cases[i].doc, &ev, &resume, &pre), KDBX_XML_SCAN_HANDOFF);
+		if (resume != cases[i].resume || strcmp(pre, cases[i].prefix) != 0)
+			fail_msg("case %zu: resume %zu prefix %s", i, resume, pre);
+		free(ev);
+		free(pre);
+	}
+}
+
+static kdbx_db *three_entries(void)
+{
+	kdbx_db *db = NULL;
+	assert_int_equal(kdbx_db_new(&db, "scan"), KDBX_OK);
+	for (int i = 0; i < 3; i++) {
+		char title[16], pw[32];
+		kdbx_entry *e = NULL;
+		snprintf(title, sizeof(title), "e%d", i);
+		snprintf(pw, sizeof(pw), "secret-%d-\xC3\xA9&<", i);
+		assert_int_equal(kdbx_entry_new(&e, kdbx_db_root(db), title), KDBX_OK);
+		assert_int_equal(kdbx_entry_set_field(e, "Password", pw, 1), KDBX_OK);
+		assert_int_equal(kdbx_entry_set_field(e, "Notes", "n\r\nm", 0), KDBX_OK);
+	}
+	return db;
+}
+
+static kdbx_db *read_with_stream(const kdbx_buf *xml, int *rc)
+{
+	static const uint8_t key[32] = {7};
+	kdbx_stream *s = NULL;
+	kdbx_db *db = NULL;
+	assert_int_equal(kdbx_stream_new(&s, KDBX_STREAM_SALSA20, key, 32), KDBX_OK);
+	*rc = xml_parse_stream(xml->data, xml->len, s, KDBX_VERSION_3_1, NULL, &db);
+	kdbx_stream_free(&s);
+	return db;
+}
+
+/* Inserts what after the first occurrence of at. */
+static void insert_after(kdbx_buf *b, const char *at, const char *what)
+{
+	kdbx_buf out = KDBX_BUF_INIT;
+	const char *p = memmem(b->data, b->len, at, strlen(at));
+	assert_non_null(p);
+	size_t off = (size_t)(p - (const char *)b->data) + strlen(at);
+	assert_int_equal(kdbx_buf_append(&out, b->data, off), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&out, what, strlen(what)), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&out, b->data + off, b->len - off), KDBX_OK);
+	kdbx_buf_free(b);
+	*b = out;
+}
+
+static void test_format_xml_scan__reader_same_after_hand_off(void **state)
+{
+	static const uint8_t key[32] = {7};
+	kdbx_db *db = three_entries(), *back = NULL;
+	kdbx_stream *s = NULL;
+	kdbx_container c;
+	kdbx_buf xml = KDBX_BUF_INIT;
+	uint8_t hh[32] = {0};
+	int rc;
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(kdbx_stream_new(&s, KDBX_STREAM_SALSA20, key, 32), KDBX_OK);
+	assert_int_equal(kdbx_xml_write(db, KDBX_VERSION_3_1, hh, s, &c, &xml), KDBX_OK);
+	kdbx_stream_free(&s);
+	/* A comment after the first entry: the scanner reads entry 0, expat the rest; the inner
+	 * stream (protected values are decrypted in document order) must continue across. */
+	insert_after(&xml, "</Entry>", "<!-- written by hand -->");
+	back = read_with_stream(&xml, &rc);
+	assert_int_equal(rc, KDBX_OK);
+	kdbx_group *root = kdbx_db_root(back);
+	assert_int_equal(kdbx_group_entry_count(root), 3);
+	for (size_t i = 0; i < 3; i++) {
+		char pw[32];
+		kdbx_entry *e = kdbx_group_entry_at(root, i);
+		snprintf(pw, sizeof(pw), "secret-%zu-\xC3\xA9&<", i);
+		xml_assert_field(e, "Password", pw, 1);
+		xml_assert_field(e, "Notes", "n\r\nm", 0); /* the writer keeps CR as &#13; */
+	}
+	kdbx_db_free(&back);
+
+	/* A broken tag after the hand-off: expat's error, placed in the whole document. */
+	insert_after(&xml, "<!-- written by hand -->", "<Broken></Entry>");
+	back = read_with_stream(&xml, &rc);
+	assert_int_equal(rc, KDBX_ECORRUPT);
+	assert_null(back);
+	assert_non_null(strstr(kdbx_error_last(), "mismatched tag"));
+	assert_non_null(strstr(kdbx_error_last(), "at byte"));
+	kdbx_buf_free(&xml);
+	kdbx_container_free(&c);
+	kdbx_db_free(&db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_xml_scan__keepass_documents_stay_fast),
+		cmocka_unit_test(test_format_xml_scan__hands_off_what_it_does_not_know),
+		cmocka_unit_test(test_format_xml_scan__reader_same_after_hand_off),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
