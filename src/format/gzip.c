@@ -3,8 +3,6 @@
  * Spec: ../shared/reference/keepassxc-notes.md section 3.6. */
 #include <libdeflate.h>
 #include <limits.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <zlib.h>
 
@@ -73,26 +71,11 @@ static size_t size_hint(const uint8_t *in, size_t n, size_t max_out)
 	return isize;
 }
 
-/* libdeflate's compressor state (hash chains of positions, symbol counts of
- * the current block) and decompressor state (Huffman tables) are derived from
- * the plaintext: have them wiped on free. The allocator is process-global in
- * libdeflate 1.14 (per-object allocators came later), so it is installed once;
- * the free function wipes what malloc_usable_size reports, which also works
- * for blocks allocated with plain malloc before it was installed. */
-static void ld_free(void *p)
-{
-	if (p == NULL)
-		return;
-	kdbx_memzero(p, malloc_usable_size(p));
-	free(p);
-}
-
-static void ld_install(void)
-{
-	libdeflate_set_memory_allocator(malloc, ld_free);
-}
-
-static pthread_once_t ld_once = PTHREAD_ONCE_INIT;
+/* libdeflate allocates its state with its default allocator. That state holds no plaintext
+ * bytes (decompressor: Huffman tables; compressor at levels <= 9: hash chains of positions
+ * and symbol counts), so it is not wiped. libdeflate 1.14 can only change the allocator
+ * process-wide (libdeflate_set_memory_allocator), which would replace one an application
+ * may have installed itself: a library must not do that. */
 
 /* One-call inflate straight into out (libdeflate keeps no window of its own:
  * matches are copied from the output buffer itself), when the trailer's ISIZE
@@ -112,7 +95,6 @@ static bool inflate_whole(const uint8_t *in, size_t n, size_t hint, kdbx_buf *ou
 	if (out->len > SIZE_MAX - hint ||
 	    kdbx_buf_reserve(out, kdbx_format__huge_round(out->len + hint) - out->len) != KDBX_OK)
 		return false; /* the zlib path reports it */
-	(void)pthread_once(&ld_once, ld_install);
 	if ((d = libdeflate_alloc_decompressor()) == NULL)
 		return false;
 	/* NULL actual_out: anything but exactly hint bytes is SHORT_OUTPUT or
@@ -195,7 +177,6 @@ int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out)
 	struct libdeflate_compressor *c;
 	int rc;
 
-	(void)pthread_once(&ld_once, ld_install);
 	if ((c = libdeflate_alloc_compressor(GZIP_LEVEL)) == NULL)
 		return kdbx_error__set(KDBX_ENOMEM, "out of memory (libdeflate)");
 	size_t bound = libdeflate_gzip_compress_bound(c, n);

@@ -197,20 +197,13 @@ static void free_binaries(kdbx_container *c)
 	c->nbinaries = 0;
 }
 
-/* Set to 1 once the XML reader honours kdbx_container.xml_skip: until then the
- * XML is moved to the front of the buffer (a memmove of the whole document,
- * ~46 MB for a 10k-entry vault). */
-#ifndef KDBX4_XML_SKIP
-#define KDBX4_XML_SKIP 0
-#endif
-
 /* Drops the inner header (used bytes) from the front of b; returns the bytes
  * left in front of the XML (c->xml_skip). A large secure buffer is a mapping:
  * its whole pages are unmapped and the < 1 page remainder is wiped and
  * skipped, so the document is not copied. Otherwise the XML is moved down. */
 static size_t xml_after_inner_header(kdbx_buf *b, size_t used)
 {
-	if (KDBX4_XML_SKIP && b->secure) {
+	if (b->secure) {
 		const uint8_t *before = b->data;
 		kdbx_buf_release_front(b, used);
 		size_t dropped = (size_t)(b->data - before);
@@ -341,8 +334,11 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 			goto out;
 		body = &gz;
 	}
-	if ((rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, body->data, body->len, &enc)) !=
-	    KDBX_OK)
+	/* As on read: whole huge pages for the ciphertext (padding: <= 16 more). */
+	enc.secure = true;
+	if ((rc = kdbx_buf_reserve(&enc, kdbx_format__huge_round(body->len + 32))) != KDBX_OK ||
+	    (rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, body->data, body->len, &enc)) !=
+	        KDBX_OK)
 		goto out;
 	if ((rc = kdbx_sha256(hdr, hdr_len, hash)) != KDBX_OK ||
 	    (rc = kdbx_kdbx4__header_mac(hdr, hdr_len, hmac_key, mac)) != KDBX_OK ||
