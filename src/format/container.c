@@ -35,8 +35,8 @@ int kdbx_container__check_kdf_limits(const kdbx_kdf_params *p, const kdbx_open_o
 	return KDBX_OK;
 }
 
-int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, const kdbx_key *key,
-                        const kdbx_open_options *opts)
+static int read_image(kdbx_container *out, const uint8_t *data, size_t len, kdbx_buf *owned,
+                      const kdbx_key *key, const kdbx_open_options *opts)
 {
 	uint8_t cipher_key[32], hmac_key[64];
 	size_t hl = 0;
@@ -46,6 +46,7 @@ int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, co
 		return kdbx_error__set(KDBX_EINVALID, "container_read: invalid argument");
 	memset(out, 0, sizeof(*out));
 	out->xml.secure = true;
+	out->drop_input = owned;
 	if ((rc = kdbx_header__parse(out, data, len, &hl)) != KDBX_OK)
 		goto out;
 	if ((rc = kdbx_sha256(data, hl, out->header_hash)) != KDBX_OK)
@@ -69,9 +70,24 @@ int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, co
 out:
 	kdbx_memzero(cipher_key, sizeof(cipher_key));
 	kdbx_memzero(hmac_key, sizeof(hmac_key));
+	out->drop_input = NULL;
 	if (rc != KDBX_OK)
 		kdbx_container_free(out);
 	return rc;
+}
+
+int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, const kdbx_key *key,
+                        const kdbx_open_options *opts)
+{
+	return read_image(out, data, len, NULL, key, opts);
+}
+
+int kdbx_container_read_buf(kdbx_container *out, kdbx_buf *file, const kdbx_key *key,
+                            const kdbx_open_options *opts)
+{
+	if (file == NULL)
+		return kdbx_error__set(KDBX_EINVALID, "container_read: invalid argument");
+	return read_image(out, file->data, file->len, file, key, opts);
 }
 
 int kdbx_container_write_header(kdbx_container *c, kdbx_buf *hdr)

@@ -48,6 +48,10 @@ typedef struct kdbx_container {
 	 * inner header, < one page): the document is xml.data + xml_skip, of
 	 * xml.len - xml_skip bytes. 0 for KDBX3 and for everything written. */
 	size_t xml_skip;
+	/* Read only: the caller's buffer holding the file image, freed by the payload reader as
+	 * soon as the payload is authenticated and decrypted, so a big file and its XML are not
+	 * in memory at once (NULL: the caller keeps its bytes). */
+	kdbx_buf *drop_input;
 } kdbx_container;
 
 void kdbx_container_free(kdbx_container *c);
@@ -56,6 +60,11 @@ void kdbx_container_free(kdbx_container *c);
  * stream start bytes / padding), KDBX_ECORRUPT on damage, KDBX_EUNSUPPORTED. */
 int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, const kdbx_key *key,
                         const kdbx_open_options *opts);
+/* The same for a file image the caller gives up: file is freed once the payload is
+ * decrypted (always freed or left to the caller's kdbx_buf_free: it stays valid on
+ * KDBX_EAUTH, so the caller may still look at the header). */
+int kdbx_container_read_buf(kdbx_container *out, kdbx_buf *file, const kdbx_key *key,
+                            const kdbx_open_options *opts);
 /* Save, step 1: serialises the outer header from c's settings into hdr
  * (KDBX3: fields 2-10; KDBX4: 2,3,4,7,11,[12]) and sets c->header_hash.
  * c->version must be 3.1, 4.0 or 4.1 and seeds fresh (kdbx_container_new_seeds). */

@@ -99,6 +99,8 @@ int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
 		rc = kdbx_error__set(KDBX_EAUTH, "wrong credentials");
 		goto out;
 	}
+	if (c->drop_input != NULL) /* the right key: the file image is no longer needed */
+		kdbx_buf_free(c->drop_input);
 	/* The block payloads are at most the stream's size: one reservation. */
 	if ((rc = kdbx_buf_reserve(&blocks, kdbx_format__huge_round(plain.len - 32))) != KDBX_OK ||
 	    (rc = kdbx_kdbx3__hashed_blocks_read(plain.data + 32, plain.len - 32, &blocks)) !=

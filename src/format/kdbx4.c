@@ -244,6 +244,10 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 	if ((rc = kdbx_buf_reserve(&enc, kdbx_format__huge_round(n - 64))) != KDBX_OK ||
 	    (rc = kdbx_kdbx4__hmac_blocks_read(rest + 64, n - 64, hmac_key, &enc)) != KDBX_OK)
 		goto out;
+	if (c->drop_input != NULL) { /* authenticated and copied: the file image is done */
+		kdbx_buf_free(c->drop_input);
+		hdr = rest = NULL;
+	}
 	if (c->cipher != KDBX_CIPHER_CHACHA20 && (enc.len == 0 || enc.len % 16 != 0)) {
 		rc = kdbx_error__set(KDBX_ECORRUPT, "encrypted payload has a partial block");
 		goto out;
@@ -258,6 +262,7 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 			rc = kdbx_error__set(KDBX_ECORRUPT, "payload padding invalid");
 		goto out;
 	}
+	kdbx_buf_free(&enc);
 	if (c->compression == KDBX_COMPRESS_GZIP) {
 		if ((rc = kdbx_gzip__inflate(plain.data, plain.len, KDBX_GZIP_MAX_OUT, &gz)) != KDBX_OK)
 			goto out;

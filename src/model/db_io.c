@@ -26,8 +26,9 @@ static void slots_hint(const void *data, size_t len)
 	kdbx_container_free(&h);
 }
 
-int kdbx_db_open_memory(kdbx_db **out, const void *data, size_t len, const kdbx_key *key,
-                        const kdbx_open_options *opts)
+/* file, when not NULL, holds data and is given up: freed as soon as it is decrypted. */
+static int open_image(kdbx_db **out, const void *data, size_t len, kdbx_buf *file,
+                      const kdbx_key *key, const kdbx_open_options *opts)
 {
 	kdbx_container c;
 	kdbx_stream *s = NULL;
@@ -40,8 +41,11 @@ int kdbx_db_open_memory(kdbx_db **out, const void *data, size_t len, const kdbx_
 	if (opts != NULL && opts->version != KDBX_OPEN_OPTIONS_VERSION)
 		return kdbx_error__set(KDBX_EINVALID, "open: unknown options version %u", opts->version);
 	memset(&c, 0, sizeof(c));
-	if ((rc = kdbx_container_read(&c, data, len, key, opts)) != KDBX_OK) {
-		if (rc == KDBX_EAUTH && kdbx_key__get_kek(key, NULL) == 0)
+	rc = file != NULL ? kdbx_container_read_buf(&c, file, key, opts)
+	                  : kdbx_container_read(&c, data, len, key, opts);
+	if (rc != KDBX_OK) {
+		/* (a file image is only given up after the key was found right) */
+		if (rc == KDBX_EAUTH && kdbx_key__get_kek(key, NULL) == 0 && (file == NULL || file->data != NULL))
 			slots_hint(data, len);
 		return rc;
 	}
@@ -76,6 +80,12 @@ out:
 	return rc;
 }
 
+int kdbx_db_open_memory(kdbx_db **out, const void *data, size_t len, const kdbx_key *key,
+                        const kdbx_open_options *opts)
+{
+	return open_image(out, data, len, NULL, key, opts);
+}
+
 int kdbx_db_open(kdbx_db **out, const char *path, const kdbx_key *key, const kdbx_open_options *opts)
 {
 	kdbx_buf b = KDBX_BUF_INIT;
@@ -86,7 +96,7 @@ int kdbx_db_open(kdbx_db **out, const char *path, const kdbx_key *key, const kdb
 	*out = NULL;
 	if ((rc = kdbx_file_read(path, &b)) != KDBX_OK)
 		return rc;
-	rc = kdbx_db_open_memory(out, b.data, b.len, key, opts);
+	rc = open_image(out, b.data, b.len, &b, key, opts);
 	kdbx_buf_free(&b);
 	return rc;
 }
