@@ -96,6 +96,9 @@ int kdbx_random(void *buf, size_t n); /* OpenSSL RAND_bytes */
 /* ---- files (file.c) ---- */
 /* Reads a whole file (limit: 1 GiB). */
 int kdbx_file_read(const char *path, kdbx_buf *out);
+/* Reads at least the first max bytes of a file (all of a shorter one); *whole says
+ * whether that was the whole file. For headers, without reading a big file twice. */
+int kdbx_file_read_prefix(const char *path, size_t max, kdbx_buf *out, bool *whole);
 /* Atomic replace: temp file in the same directory, write, fsync, rename,
  * fsync dir; keeps the mode of an existing file (0600 for new files). */
 int kdbx_file_write_atomic(const char *path, const uint8_t *data, size_t n);

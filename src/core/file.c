@@ -31,7 +31,9 @@ static bool injected(int step)
 	return false;
 }
 
-int kdbx_file_read(const char *path, kdbx_buf *out)
+/* Reads path into out until EOF or, when max is not SIZE_MAX, until at least max bytes
+ * are in; *eof says whether the whole file was read. */
+static int read_upto(const char *path, size_t max, kdbx_buf *out, bool *eof)
 {
 	struct stat st;
 	size_t start = out->len;
@@ -55,8 +57,10 @@ int kdbx_file_read(const char *path, kdbx_buf *out)
 		rc = kdbx_error__set(KDBX_EUNSUPPORTED, "%s is larger than 1 GiB", path);
 		goto out;
 	}
-	if ((rc = kdbx_buf_reserve(out, S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096)) != KDBX_OK)
+	size_t want = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+	if ((rc = kdbx_buf_reserve(out, want < max ? want : max)) != KDBX_OK)
 		goto out;
+	*eof = false;
 	for (;;) {
 		ssize_t r;
 		if (out->cap - out->len == 0 && (rc = kdbx_buf_reserve(out, 65536)) != KDBX_OK)
@@ -68,9 +72,13 @@ int kdbx_file_read(const char *path, kdbx_buf *out)
 			rc = kdbx_error__set(KDBX_EIO, "cannot read %s: %s", path, strerror(errno));
 			goto out;
 		}
-		if (r == 0)
+		if (r == 0) {
+			*eof = true;
 			break;
+		}
 		out->len += (size_t)r;
+		if (max != SIZE_MAX && out->len - start >= max)
+			break;
 		if (out->len - start > KDBX_FILE_MAX) {
 			rc = kdbx_error__set(KDBX_EUNSUPPORTED, "%s is larger than 1 GiB", path);
 			goto out;
@@ -85,6 +93,17 @@ out:
 	}
 	close(fd);
 	return rc;
+}
+
+int kdbx_file_read(const char *path, kdbx_buf *out)
+{
+	bool eof;
+	return read_upto(path, SIZE_MAX, out, &eof);
+}
+
+int kdbx_file_read_prefix(const char *path, size_t max, kdbx_buf *out, bool *whole)
+{
+	return read_upto(path, max, out, whole);
 }
 
 static int write_all(int fd, const uint8_t *data, size_t n)

@@ -222,16 +222,31 @@ int kdbx_slots_list(const kdbx_db *db, kdbx_slot_info **out, size_t *count)
 	return list_pcd(db->public_custom_data, db->public_custom_data_len, out, count);
 }
 
+/* Enough for every outer header but one with a huge public custom data field; such a
+ * header is parsed from the whole file. */
+#define HEADER_PREFIX ((size_t)256 << 10)
+
+/* The outer header only: the start of the file, not all of a large one (every command
+ * asks for the slots mode before opening). */
 static int read_header(const char *path, kdbx_container *c)
 {
 	kdbx_buf b = KDBX_BUF_INIT;
 	size_t hl = 0;
+	bool whole = false;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = kdbx_file_read(path, &b)) != KDBX_OK)
+	if ((rc = kdbx_file_read_prefix(path, HEADER_PREFIX, &b, &whole)) != KDBX_OK)
 		return rc;
 	rc = kdbx_header__parse(c, b.data, b.len, &hl);
+	if (rc != KDBX_OK && !whole) {
+		kdbx_container_free(c);
+		memset(c, 0, sizeof(*c));
+		kdbx_buf_reset(&b);
+		kdbx_error_clear();
+		if ((rc = kdbx_file_read(path, &b)) == KDBX_OK)
+			rc = kdbx_header__parse(c, b.data, b.len, &hl);
+	}
 	kdbx_buf_free(&b);
 	return rc;
 }
