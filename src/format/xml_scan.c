@@ -526,11 +526,13 @@ static char *xml_decl(char *p, char *end)
 int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
                       const kdbx_xml_scan_handlers *h, size_t *resume)
 {
+	*resume = 0;
+	if (len == 0) /* expat's error ("no element found") */
+		return KDBX_XML_SCAN_HANDOFF;
 	scan_state st = {sc, h, data};
 	char *p = data, *end = data + len;
 	int rc = KDBX_XML_SCAN_HANDOFF;
 
-	*resume = 0;
 	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
 	if (end - p >= 6 && memcmp(p, "<?xml", 5) == 0 && is_space(p[5]) &&
