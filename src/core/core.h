@@ -23,6 +23,15 @@ void kdbx_freezero(void *p, size_t n); /* NULL-safe */
 bool kdbx_ct_equal(const void *a, const void *b, size_t n);
 /* Locked (best effort), MADV_DONTDUMP, zero-filled allocation; free wipes. */
 void *kdbx_secure_alloc(size_t n);
+/* Blocks of at least this size sit on 2 MiB transparent huge pages (secmem.c). */
+#define KDBX_SECURE_HUGE ((size_t)2 << 20)
+/* n rounded up to whole huge pages once it is that large: reserving this for a buffer that
+ * gets filled keeps its last page huge too, instead of up to 511 faults of 4 KiB. */
+static inline size_t kdbx_secure_round(size_t n)
+{
+	const size_t h = KDBX_SECURE_HUGE;
+	return n >= h && n <= SIZE_MAX - h ? (n + h - 1) / h * h : n;
+}
 void kdbx_secure_free(void *p, size_t n);
 /* Grows a kdbx_secure_alloc block of old_n bytes to new_n (>= old_n), keeping
  * the contents; the old block is wiped/unmapped on success and left intact

@@ -76,7 +76,7 @@ static size_t round_pages(size_t n)
  * it and frees the old pages unwiped; large blocks are not mlocked either (see
  * LOCK_MAX), so this adds no new kind of exposure. munmap of part of a huge
  * page (kdbx_secure_release_front) splits it. */
-#define HUGE_SIZE ((size_t)2 << 20)
+#define HUGE_SIZE KDBX_SECURE_HUGE
 
 static void map_advise(void *p, size_t len)
 {

@@ -100,15 +100,6 @@ void kdbx_vdict_free(kdbx_vdict *d);
 #define KDBX_GZIP_MAX_OUT ((size_t)1 << 30) /* 1 GiB of decompressed payload */
 #define KDBX_BLOCK_SIZE ((size_t)1 << 20)   /* writer block size, both block streams */
 
-/* Secure buffers of 2 MiB and more are mapped on transparent huge pages
- * (secmem.c). Reserving whole 2 MiB pages keeps the last one huge too, instead
- * of up to 511 faults of 4 KiB for the tail: use for buffers that get filled. */
-static inline size_t kdbx_format__huge_round(size_t n)
-{
-	const size_t h = (size_t)2 << 20;
-	return n >= h && n <= SIZE_MAX - h ? (n + h - 1) / h * h : n;
-}
-
 /* header.c: parses the outer header of data into c (version, cipher, compression, KDF,
  * seeds, IV, KDBX3 stream fields, public custom data); *hdr_len = bytes up to and
  * including the end field. KDBX_ECORRUPT / KDBX_EUNSUPPORTED. */
@@ -116,7 +107,7 @@ int kdbx_header__parse(kdbx_container *c, const uint8_t *data, size_t len, size_
 /* header.c: appends the outer header for c->version (3.1, 4.0, 4.1) to hdr. */
 int kdbx_header__write(const kdbx_container *c, kdbx_buf *hdr);
 
-/* gzip.c: gzip container (RFC 1952) via zlib. inflate appends to out and refuses more
+/* gzip.c: gzip container (RFC 1952) via libdeflate (zlib for odd input). inflate appends to out and refuses more
  * than max_out bytes of output (KDBX_ECORRUPT); deflate appends to out. */
 int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *out);
 int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);

@@ -93,7 +93,7 @@ static bool inflate_whole(const uint8_t *in, size_t n, size_t hint, kdbx_buf *ou
 	if (hint == 0 || (in[3] & GZIP_FLG_FHCRC) != 0)
 		return false;
 	if (out->len > SIZE_MAX - hint ||
-	    kdbx_buf_reserve(out, kdbx_format__huge_round(out->len + hint) - out->len) != KDBX_OK)
+	    kdbx_buf_reserve(out, kdbx_secure_round(out->len + hint) - out->len) != KDBX_OK)
 		return false; /* the zlib path reports it */
 	if ((d = libdeflate_alloc_decompressor()) == NULL)
 		return false;

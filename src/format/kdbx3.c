@@ -87,7 +87,7 @@ int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
 	}
 	/* decrypt reserves n + 32 (padding slack) itself; whole huge pages here. */
 	if (n <= SIZE_MAX - 32 &&
-	    (rc = kdbx_buf_reserve(&plain, kdbx_format__huge_round(n + 32))) != KDBX_OK)
+	    (rc = kdbx_buf_reserve(&plain, kdbx_secure_round(n + 32))) != KDBX_OK)
 		goto out;
 	rc = kdbx_cipher_decrypt(c->cipher, cipher_key, c->iv, payload, n, &plain);
 	if (rc != KDBX_OK) {
@@ -102,7 +102,7 @@ int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
 	if (c->drop_input != NULL) /* the right key: the file image is no longer needed */
 		kdbx_buf_free(c->drop_input);
 	/* The block payloads are at most the stream's size: one reservation. */
-	if ((rc = kdbx_buf_reserve(&blocks, kdbx_format__huge_round(plain.len - 32))) != KDBX_OK ||
+	if ((rc = kdbx_buf_reserve(&blocks, kdbx_secure_round(plain.len - 32))) != KDBX_OK ||
 	    (rc = kdbx_kdbx3__hashed_blocks_read(plain.data + 32, plain.len - 32, &blocks)) !=
 	        KDBX_OK)
 		goto out;

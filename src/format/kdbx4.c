@@ -241,7 +241,7 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 	/* Ciphertext needs no wiping, but a secure buffer of whole 2 MiB pages
 	 * takes a few page faults instead of one per 4 KiB. */
 	enc.secure = true;
-	if ((rc = kdbx_buf_reserve(&enc, kdbx_format__huge_round(n - 64))) != KDBX_OK ||
+	if ((rc = kdbx_buf_reserve(&enc, kdbx_secure_round(n - 64))) != KDBX_OK ||
 	    (rc = kdbx_kdbx4__hmac_blocks_read(rest + 64, n - 64, hmac_key, &enc)) != KDBX_OK)
 		goto out;
 	if (c->drop_input != NULL) { /* authenticated and copied: the file image is done */
@@ -253,7 +253,7 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 		goto out;
 	}
 	/* decrypt reserves len + 32 (padding slack) itself; whole huge pages here. */
-	if ((rc = kdbx_buf_reserve(&plain, kdbx_format__huge_round(enc.len + 32))) != KDBX_OK)
+	if ((rc = kdbx_buf_reserve(&plain, kdbx_secure_round(enc.len + 32))) != KDBX_OK)
 		goto out;
 	rc = kdbx_cipher_decrypt(c->cipher, cipher_key, c->iv, enc.data, enc.len, &plain);
 	if (rc != KDBX_OK) {
@@ -315,7 +315,7 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 	size_t total = 64 + c->stream_key_len + xml_len;
 	for (size_t i = 0; i < c->nbinaries && total < SIZE_MAX / 2; i++)
 		total += 6 + c->binaries[i].len;
-	if ((rc = kdbx_buf_reserve(&plain, kdbx_format__huge_round(total))) != KDBX_OK ||
+	if ((rc = kdbx_buf_reserve(&plain, kdbx_secure_round(total))) != KDBX_OK ||
 	    (rc = inner_field(&plain, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
 	    (rc = inner_field(&plain, IH_STREAM_KEY, c->stream_key, c->stream_key_len)) != KDBX_OK)
 		goto out;
@@ -341,7 +341,7 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 	}
 	/* As on read: whole huge pages for the ciphertext (padding: <= 16 more). */
 	enc.secure = true;
-	if ((rc = kdbx_buf_reserve(&enc, kdbx_format__huge_round(body->len + 32))) != KDBX_OK ||
+	if ((rc = kdbx_buf_reserve(&enc, kdbx_secure_round(body->len + 32))) != KDBX_OK ||
 	    (rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, body->data, body->len, &enc)) !=
 	        KDBX_OK)
 		goto out;

@@ -33,6 +33,33 @@ int kdbx_xml__parse_int64(const char *s, size_t n, int64_t *out);
 /* Attribute truth as KeePassXC: "true" (any case) or "1". */
 bool kdbx_xml__attr_true(const char *v);
 
+/* Length (2-4) of the well-formed UTF-8 sequence at s (n bytes left) if it encodes an XML
+ * character, else 0 (also for ASCII, overlong forms, surrogates, U+FFFE, U+FFFF, truncation).
+ * Inline: the writer's escaping and the reader's scanner call it per non-ASCII character. */
+static inline size_t kdbx_xml__utf8_char(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	if (c >= 0xC2 && c <= 0xDF)
+		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
+			return 0; /* overlong / surrogate */
+		if (c == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
+			return 0; /* U+FFFE, U+FFFF */
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
 /* Unknown elements inside a single-instance sub-container of an owner (entry, group, meta,
  * root) are stored in the owner's kdbx_unknown with this one-byte prefix (never valid as
  * the first byte of XML) so the writer puts them back inside that sub-container. Strings

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "format/xml_internal.h"
 #include "format/xml_scan.h"
 
 #ifdef __SSE2__
@@ -98,34 +99,6 @@ static char *skip_plain(char *p, char *end)
 	while (p < end && text_class[(uint8_t)*p] == T_PLAIN)
 		p++;
 	return p;
-}
-
-/* Length of the valid UTF-8 sequence of an XML character at p (2-4), 0 if invalid,
- * truncated or one of U+FFFE / U+FFFF (not XML characters). */
-static size_t utf8_char(const uint8_t *p, const uint8_t *end)
-{
-	size_t left = (size_t)(end - p);
-	uint8_t c = p[0];
-
-	if (c >= 0xC2 && c <= 0xDF)
-		return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
-			return 0; /* overlong, surrogate */
-		if (c == 0xEF && p[1] == 0xBF && p[2] >= 0xBE)
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
 }
 
 static bool is_xml_char(uint32_t v)
@@ -279,7 +252,7 @@ static bool value_ok(const char *v, const char *e)
 			v += n;
 			break;
 		case T_HIGH:
-			if ((n = utf8_char((const uint8_t *)v, (const uint8_t *)e)) == 0)
+			if ((n = kdbx_xml__utf8_char((const uint8_t *)v, (size_t)(e - v))) == 0)
 				return false;
 			v += n;
 			break;
@@ -312,6 +285,23 @@ static void value_normalise(char *v, char *e)
 		}
 	}
 	*w = '\0';
+}
+
+/* After an attribute name at q: S? '=' S? and a quoted value. Returns the value's first
+ * byte and sets *close to its closing quote, or NULL when that is not what follows. */
+static char *eq_quoted(char *q, char *end, char **close)
+{
+	while (q < end && is_space(*q))
+		q++;
+	if (q >= end || *q != '=')
+		return NULL;
+	q++;
+	while (q < end && is_space(*q))
+		q++;
+	if (q >= end || (*q != '"' && *q != '\''))
+		return NULL;
+	*close = memchr(q + 1, *q, (size_t)(end - q - 1));
+	return *close != NULL ? q + 1 : NULL;
 }
 
 /* A start tag at p; returns the byte after it, or NULL to hand off at p. Reports the
@@ -353,19 +343,9 @@ static char *start_tag(scan_state *st, char *p, char *end, int *rc)
 		while (q < end && is_name_char(*q))
 			q++;
 		a->name_len = (size_t)(q - a->name);
-		while (q < end && is_space(*q))
-			q++;
-		if (q >= end || *q != '=')
+		char *close;
+		if ((a->val = eq_quoted(q, end, &close)) == NULL || !value_ok(a->val, close))
 			return NULL;
-		q++;
-		while (q < end && is_space(*q))
-			q++;
-		if (q >= end || (*q != '"' && *q != '\''))
-			return NULL;
-		char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
-		if (close == NULL || !value_ok(q + 1, close))
-			return NULL;
-		a->val = q + 1;
 		a->val_end = close;
 		for (size_t i = 0; i < nat; i++)
 			if (at[i].name_len == a->name_len && memcmp(at[i].name, a->name, a->name_len) == 0)
@@ -439,7 +419,7 @@ static char *text_run(scan_state *st, char *p, char *end, bool *handoff)
 		switch (text_class[(uint8_t)*p]) {
 		case T_LT: goto done;
 		case T_HIGH:
-			if ((n = utf8_char((const uint8_t *)p, (const uint8_t *)end)) == 0)
+			if ((n = kdbx_xml__utf8_char((const uint8_t *)p, (size_t)(end - p))) == 0)
 				goto hand_off;
 			p += n;
 			continue;
@@ -498,21 +478,11 @@ static char *xml_decl(char *p, char *end)
 				which = i;
 		if (which < 0 || (next == 0 && which != 0))
 			return NULL;
-		q += strlen(names[which]);
-		while (q < end && is_space(*q))
-			q++;
-		if (q >= end || *q != '=')
+		char *close;
+		const char *v = eq_quoted(q + strlen(names[which]), end, &close);
+		if (v == NULL)
 			return NULL;
-		q++;
-		while (q < end && is_space(*q))
-			q++;
-		if (q >= end || (*q != '"' && *q != '\''))
-			return NULL;
-		char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
-		if (close == NULL)
-			return NULL;
-		size_t n = (size_t)(close - q - 1);
-		const char *v = q + 1;
+		size_t n = (size_t)(close - v);
 		bool ok = which == 0   ? (n == 3 && memcmp(v, "1.0", 3) == 0)
 		          : which == 1 ? (n == 5 && strncasecmp(v, "utf-8", 5) == 0)
 		                       : ((n == 3 && memcmp(v, "yes", 3) == 0) || (n == 2 && memcmp(v, "no", 2) == 0));

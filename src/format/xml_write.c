@@ -101,6 +101,16 @@ static inline uint8_t *cpy(uint8_t *p, const void *s, size_t n)
 	return p + n;
 }
 
+/* Indentation and "<name>" (room for w->depth + nl + 2 bytes at p). */
+static inline uint8_t *put_open(writer *w, uint8_t *p, const char *name, size_t nl)
+{
+	p = put_indent(w, p);
+	*p++ = '<';
+	p = cpy(p, name, nl);
+	*p++ = '>';
+	return p;
+}
+
 /* "<name>\n" (open) or "</name>\n" (close) on an indented line. */
 static void tag_line(writer *w, const char *name, size_t nl, bool close)
 {
@@ -136,31 +146,6 @@ static const uint8_t cls_tab[256] = {
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 };
-
-/* Length of a well-formed UTF-8 sequence at s that is a valid XML character, 0 if not. */
-static size_t utf8_xml_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0];
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
-			return 0; /* overlong / surrogate */
-		if (c == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
-			return 0; /* U+FFFE, U+FFFF */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 /* Bytes of x (loaded little-endian) that need attention get their high bit set in the
  * result: outside 0x20..0x7F, or '<', '>', '&'. A borrow can only set bits above a byte
@@ -213,7 +198,7 @@ static uint8_t *escape_into(uint8_t *p, const uint8_t *s, size_t n, size_t *ip, 
 			continue;
 		}
 		if (k == 3) {
-			size_t l = utf8_xml_len(s + i, n - i);
+			size_t l = kdbx_xml__utf8_char(s + i, n - i);
 			if (l) {
 				p = cpy(p, s + i, l);
 				i += l;
@@ -288,10 +273,7 @@ static void leaf_text(writer *w, const char *name, size_t nl, const char *v, siz
 		if (!p)
 			return;
 		size_t i = 0;
-		p = put_indent(w, p);
-		*p++ = '<';
-		p = cpy(p, name, nl);
-		*p++ = '>';
+		p = put_open(w, p, name, nl);
 		p = escape_into(p, (const uint8_t *)v, n, &i, n);
 		*p++ = '<';
 		*p++ = '/';
@@ -304,10 +286,7 @@ static void leaf_text(writer *w, const char *name, size_t nl, const char *v, siz
 	uint8_t *p = room(w, w->depth + nl + 2);
 	if (!p)
 		return;
-	p = put_indent(w, p);
-	*p++ = '<';
-	p = cpy(p, name, nl);
-	*p++ = '>';
+	p = put_open(w, p, name, nl);
 	commit(w, p);
 	put_text(w, v, n);
 	if (!(p = room(w, tail)))
@@ -394,10 +373,7 @@ static void leaf_b64_n(writer *w, const char *name, size_t nl, const uint8_t *d,
 	uint8_t *p = room(w, w->depth + nl + 2);
 	if (!p)
 		return;
-	p = put_indent(w, p);
-	*p++ = '<';
-	p = cpy(p, name, nl);
-	*p++ = '>';
+	p = put_open(w, p, name, nl);
 	commit(w, p);
 	if (kdbx_base64_encode(w->out, d, n)) {
 		w->err = kdbx_error__set(KDBX_ENOMEM, "out of memory");
