@@ -33,6 +33,11 @@ static inline size_t kdbx_secure_round(size_t n)
 	return n >= h && n <= SIZE_MAX - h ? (n + h - 1) / h * h : n;
 }
 void kdbx_secure_free(void *p, size_t n);
+
+/* cpu.c: true when this process may use a second CPU and one is idle right now (fewer
+ * runnable threads than CPUs). Work split over two threads only pays when the second one
+ * really runs. */
+bool kdbx_cpu_spare(void);
 /* Grows a kdbx_secure_alloc block of old_n bytes to new_n (>= old_n), keeping
  * the contents; the old block is wiped/unmapped on success and left intact
  * (still owned by the caller) on failure (NULL). */

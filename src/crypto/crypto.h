@@ -69,9 +69,15 @@ int kdbx_kdf_transform(const kdbx_kdf_params *p, const uint8_t in[32], uint8_t o
  * Argon2 memory <= 4 GiB, iterations <= 2^20, AES rounds <= 2^40. Hard limits (what
  * the algorithms accept at all) are always checked. */
 #define KDBX_KDF_SKIP_LIMITS 1u
+/* AES-KDF on the calling thread only (the interleaved single-core loop), even when a
+ * second core looks idle: a save that derives on a worker thread while the caller
+ * compresses the XML already keeps that core busy (format/container_write.c).
+ * Argon2 keeps the file's parallelism. */
+#define KDBX_KDF_ONE_CORE 2u
 int kdbx_kdf__validate(const kdbx_kdf_params *p, unsigned int flags);
 /* Test hook for AES-KDF: 0 automatic, 1 force the single-core path, 2 force two threads. */
 void kdbx_kdf__aes_mode(int mode);
+/* flags: KDBX_KDF_SKIP_LIMITS | KDBX_KDF_ONE_CORE. */
 int kdbx_kdf__transform_ex(const kdbx_kdf_params *p, const uint8_t in[32], uint8_t out[32],
                            kdbx_progress_cb cb, void *ud, unsigned int flags);
 

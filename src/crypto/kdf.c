@@ -3,7 +3,6 @@
 #include <argon2.h>
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -170,7 +169,7 @@ out:
 /* Two CBC chains on two cores beat the interleaved single-core loop by ~15% only
  * when a second core is really idle; on a busy machine the two threads share one
  * core and run ~40% slower than the interleaved loop (measured, docs/DEPENDENCIES.md).
- * So use the second core only when the load average leaves one free. */
+ * So use the second core only when one is idle right now (kdbx_cpu_spare). */
 static int aes_mode; /* test hook: 0 auto, 1 one core, 2 two threads */
 
 void kdbx_kdf__aes_mode(int mode)
@@ -180,25 +179,14 @@ void kdbx_kdf__aes_mode(int mode)
 
 static bool second_core_idle(void)
 {
-	cpu_set_t set;
-	double load;
-	int cpus;
-
 	if (aes_mode != 0)
 		return aes_mode == 2;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		cpus = CPU_COUNT(&set);
-	else
-		cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (cpus < 2)
-		return false;
-	if (getloadavg(&load, 1) != 1)
-		return true;
-	return load + 1.0 <= (double)cpus;
+	return kdbx_cpu_spare();
 }
 
-int kdbx_aes_kdf(const uint8_t key[32], const uint8_t seed[32], uint64_t rounds, uint8_t out[32],
-                 kdbx_progress_cb cb, void *ud)
+/* may_thread false: KDBX_KDF_ONE_CORE, the caller already uses the other core. */
+static int aes_kdf(const uint8_t key[32], const uint8_t seed[32], uint64_t rounds, uint8_t out[32],
+                   kdbx_progress_cb cb, void *ud, bool may_thread)
 {
 	atomic_int stop = 0;
 	struct aes_half h[2];
@@ -206,7 +194,7 @@ int kdbx_aes_kdf(const uint8_t key[32], const uint8_t seed[32], uint64_t rounds,
 	pthread_t th;
 	int rc;
 
-	if (rounds <= AES_THREAD_MIN || !second_core_idle()) {
+	if (!may_thread || rounds <= AES_THREAD_MIN || !second_core_idle()) {
 		memcpy(both, key, 32);
 		rc = aes_both_ecb(both, seed, rounds, cb, ud);
 		if (rc == KDBX_OK)
@@ -248,6 +236,12 @@ done:
 	if (rc != KDBX_OK)
 		return kdbx_error__set(rc, "AES-KDF failed");
 	return KDBX_OK;
+}
+
+int kdbx_aes_kdf(const uint8_t key[32], const uint8_t seed[32], uint64_t rounds, uint8_t out[32],
+                 kdbx_progress_cb cb, void *ud)
+{
+	return aes_kdf(key, seed, rounds, out, cb, ud, true);
 }
 
 /* ---- Argon2 ---- */
@@ -345,7 +339,7 @@ int kdbx_kdf__transform_ex(const kdbx_kdf_params *p, const uint8_t in[32], uint8
 	if ((rc = kdbx_kdf__validate(p, flags)) != KDBX_OK)
 		return rc;
 	if (p->type == KDBX_KDF_AES_KDBX3 || p->type == KDBX_KDF_AES_KDBX4)
-		return kdbx_aes_kdf(in, p->seed, p->rounds, out, cb, ud);
+		return aes_kdf(in, p->seed, p->rounds, out, cb, ud, (flags & KDBX_KDF_ONE_CORE) == 0);
 	if (cb != NULL && cb(0.0, ud) != 0)
 		return kdbx_error__set(KDBX_ECANCELLED, "key derivation cancelled");
 	rc = kdbx_argon2(p->type, p->version, p->iterations, p->memory, p->parallelism, in, 32, p->seed,

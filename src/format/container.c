@@ -14,6 +14,7 @@ void kdbx_container_free(kdbx_container *c)
 {
 	if (c == NULL)
 		return;
+	kdbx_gzip__stream_free(&c->xml_stream); /* before xml: it writes there */
 	free(c->public_custom_data);
 	for (size_t i = 0; i < c->nbinaries; i++)
 		kdbx_freezero(c->binaries[i].data, c->binaries[i].len);
@@ -21,6 +22,22 @@ void kdbx_container_free(kdbx_container *c)
 	kdbx_buf_free(&c->xml);
 	/* Seeds and the stream key are secret enough to wipe. */
 	kdbx_memzero(c, sizeof(*c));
+}
+
+int kdbx_container_xml_wait(kdbx_container *c, const uint8_t *upto, bool *complete)
+{
+	size_t produced;
+	int rc;
+
+	*complete = true;
+	if (c->xml_stream == NULL)
+		return KDBX_OK;
+	const uint8_t *out = kdbx_gzip__stream_out(c->xml_stream);
+	size_t want = upto == NULL ? SIZE_MAX : upto > out ? (size_t)(upto - out) : 0;
+	rc = kdbx_gzip__stream_wait(c->xml_stream, want, &produced, complete);
+	/* the front of xml may have been released: its start moved up, the end did not */
+	c->xml.len = (size_t)(out + produced - c->xml.data);
+	return rc;
 }
 
 int kdbx_container__check_kdf_limits(const kdbx_kdf_params *p, const kdbx_open_options *opts)
@@ -36,7 +53,7 @@ int kdbx_container__check_kdf_limits(const kdbx_kdf_params *p, const kdbx_open_o
 }
 
 static int read_image(kdbx_container *out, const uint8_t *data, size_t len, kdbx_buf *owned,
-                      const kdbx_key *key, const kdbx_open_options *opts)
+                      const kdbx_key *key, const kdbx_open_options *opts, bool want_stream)
 {
 	uint8_t cipher_key[32], hmac_key[64];
 	size_t hl = 0;
@@ -47,6 +64,7 @@ static int read_image(kdbx_container *out, const uint8_t *data, size_t len, kdbx
 	memset(out, 0, sizeof(*out));
 	out->xml.secure = true;
 	out->drop_input = owned;
+	out->want_stream = want_stream;
 	if ((rc = kdbx_header__parse(out, data, len, &hl)) != KDBX_OK)
 		goto out;
 	if ((rc = kdbx_sha256(data, hl, out->header_hash)) != KDBX_OK)
@@ -79,7 +97,7 @@ out:
 int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, const kdbx_key *key,
                         const kdbx_open_options *opts)
 {
-	return read_image(out, data, len, NULL, key, opts);
+	return read_image(out, data, len, NULL, key, opts, false);
 }
 
 int kdbx_container_read_buf(kdbx_container *out, kdbx_buf *file, const kdbx_key *key,
@@ -87,7 +105,18 @@ int kdbx_container_read_buf(kdbx_container *out, kdbx_buf *file, const kdbx_key 
 {
 	if (file == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "container_read: invalid argument");
-	return read_image(out, file->data, file->len, file, key, opts);
+	return read_image(out, file->data, file->len, file, key, opts, false);
+}
+
+int kdbx_container_read_streamed(kdbx_container *out, const uint8_t *data, size_t len,
+                                 kdbx_buf *file, const kdbx_key *key,
+                                 const kdbx_open_options *opts)
+{
+	if (file != NULL) {
+		data = file->data;
+		len = file->len;
+	}
+	return read_image(out, data, len, file, key, opts, true);
 }
 
 int kdbx_container_write_header(kdbx_container *c, kdbx_buf *hdr)
@@ -104,7 +133,8 @@ int kdbx_container_write_header(kdbx_container *c, kdbx_buf *hdr)
 int kdbx_container_write(const kdbx_container *c, const kdbx_buf *hdr, const kdbx_key *key,
                          kdbx_buf *out)
 {
-	uint8_t cipher_key[32], hmac_key[64];
+	kdbx_container_keys keys;
+	kdbx_buf plain = KDBX_BUF_INIT;
 	int rc;
 
 	if (c == NULL || hdr == NULL || key == NULL || out == NULL)
@@ -112,20 +142,13 @@ int kdbx_container_write(const kdbx_container *c, const kdbx_buf *hdr, const kdb
 	/* The header must be the one written for this container's version. */
 	if (hdr->len < 12 || kdbx_le32(hdr->data + 8) != c->version)
 		return kdbx_error__set(KDBX_EINVALID, "header does not match the container");
-	bool v4 = c->version >= KDBX_VERSION_4_0;
-	rc = kdbx_key__derive(key, c->version, &c->kdf, c->master_seed, cipher_key,
-	                      v4 ? hmac_key : NULL, NULL, NULL);
-	if (rc != KDBX_OK)
-		goto out;
-	if ((rc = kdbx_buf_append(out, hdr->data, hdr->len)) != KDBX_OK)
-		goto out;
-	if (v4)
-		rc = kdbx_kdbx4__write(c, hdr->data, hdr->len, cipher_key, hmac_key, out);
-	else
-		rc = kdbx_kdbx3__write(c, cipher_key, out);
-out:
-	kdbx_memzero(cipher_key, sizeof(cipher_key));
-	kdbx_memzero(hmac_key, sizeof(hmac_key));
+	/* The three steps of container_write.c, in line (db_io.c overlaps them). */
+	plain.secure = true;
+	if ((rc = kdbx_container_derive_keys(c, key, 0, NULL, NULL, &keys)) == KDBX_OK &&
+	    (rc = kdbx_container_write_plain(c, &plain)) == KDBX_OK)
+		rc = kdbx_container_write_seal(c, hdr, &plain, &keys, out);
+	kdbx_buf_free(&plain);
+	kdbx_memzero(&keys, sizeof(keys));
 	return rc;
 }
 

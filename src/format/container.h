@@ -3,6 +3,9 @@
 #ifndef KDBX_CONTAINER_H
 #define KDBX_CONTAINER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "core/core.h"
 #include "kdbx/db.h"
 #include "kdbx/key.h"
@@ -52,9 +55,20 @@ typedef struct kdbx_container {
 	 * soon as the payload is authenticated and decrypted, so a big file and its XML are not
 	 * in memory at once (NULL: the caller keeps its bytes). */
 	kdbx_buf *drop_input;
+	/* Read only: kdbx_container_read_streamed takes the XML as it is inflated, so a large
+	 * document is never whole in memory. Then xml_stream, when not NULL, is still filling
+	 * xml: kdbx_container_xml_wait says how far. */
+	bool want_stream;
+	struct kdbx_gzip_stream *xml_stream;
 } kdbx_container;
 
 void kdbx_container_free(kdbx_container *c);
+
+/* For a streamed read (c->xml_stream): blocks until c->xml reaches at least `upto` (a
+ * pointer into xml's original mapping; NULL: the end) or the document is complete (*complete), and
+ * sets c->xml.len to the bytes there. Without a stream: complete at once. Errors of the
+ * inflater (damage, truncation) are returned here. */
+int kdbx_container_xml_wait(kdbx_container *c, const uint8_t *upto, bool *complete);
 
 /* Parses + decrypts a whole file image. KDBX_EAUTH on wrong key (HMAC /
  * stream start bytes / padding), KDBX_ECORRUPT on damage, KDBX_EUNSUPPORTED. */
@@ -65,6 +79,11 @@ int kdbx_container_read(kdbx_container *out, const uint8_t *data, size_t len, co
  * KDBX_EAUTH, so the caller may still look at the header). */
 int kdbx_container_read_buf(kdbx_container *out, kdbx_buf *file, const kdbx_key *key,
                             const kdbx_open_options *opts);
+/* As the two above (file, when not NULL, holds the image and is given up), but a large
+ * gzip payload is left to inflate while the XML reader takes it (c->xml_stream). */
+int kdbx_container_read_streamed(kdbx_container *out, const uint8_t *data, size_t len,
+                                 kdbx_buf *file, const kdbx_key *key,
+                                 const kdbx_open_options *opts);
 /* Save, step 1: serialises the outer header from c's settings into hdr
  * (KDBX3: fields 2-10; KDBX4: 2,3,4,7,11,[12]) and sets c->header_hash.
  * c->version must be 3.1, 4.0 or 4.1 and seeds fresh (kdbx_container_new_seeds). */
@@ -76,6 +95,60 @@ int kdbx_container_write(const kdbx_container *c, const kdbx_buf *hdr, const kdb
                          kdbx_buf *out);
 /* Fresh master seed, IV, KDF seed, stream key (and start bytes). */
 int kdbx_container_new_seeds(kdbx_container *c);
+
+/* Save, step 2 split in three (container_write.c), so the deliberately slow key
+ * derivation can run while the XML is still being written: it needs only what
+ * step 1 fixed (version, KDF parameters, master seed), never the XML, and the
+ * XML + gzip need no key. kdbx_container_write = derive_keys + write_plain + seal. */
+typedef struct kdbx_container_keys {
+	uint8_t cipher_key[32];
+	uint8_t hmac_key[64]; /* KDBX4 only */
+} kdbx_container_keys;
+/* The master keys for c's version, KDF and master seed; kdf_flags, cb, ud as for
+ * kdbx_key__derive_ex. The caller wipes *out (kdbx_memzero). */
+int kdbx_container_derive_keys(const kdbx_container *c, const kdbx_key *key,
+                               unsigned int kdf_flags, kdbx_progress_cb cb, void *ud,
+                               kdbx_container_keys *out);
+/* Key-free part of the payload into the secure buffer plain: gzip, and for KDBX3 the
+ * start bytes + hashed blocks, for KDBX4 the inner header (+ c->binaries). */
+int kdbx_container_write_plain(const kdbx_container *c, kdbx_buf *plain);
+/* Key-dependent part: appends hdr + the encrypted plain (KDBX4: header hash + HMAC,
+ * HMAC blocks) to out. */
+int kdbx_container_write_seal(const kdbx_container *c, const kdbx_buf *hdr, const kdbx_buf *plain,
+                              const kdbx_container_keys *keys, kdbx_buf *out);
+
+/* The overlapped save: begin starts the derivation on a worker thread (one core:
+ * KDBX_KDF_ONE_CORE, the caller's serialiser has the other), finish runs write_plain
+ * on the calling thread, joins and seals. Both byte-for-byte as kdbx_container_write.
+ *   kdbx_container_writer w;
+ *   kdbx_container_write_header(c, &hdr); kdbx_container_write_begin(&w, c, key);
+ *   rc = <fill c->xml, c->binaries>;
+ *   rc = kdbx_container_write_finish(&w, c, &hdr, rc, out);
+ * Without a second CPU (sched_getaffinity), with challenge-response providers (their
+ * prompts and callbacks stay on the caller's thread) or when no thread can be made,
+ * begin starts nothing and finish derives in line, as before. The struct lives on
+ * the caller's stack; treat its fields as private. */
+typedef struct kdbx_container_writer {
+	const kdbx_key *key;
+	uint32_t version;      /* copies: the caller keeps writing into c */
+	kdbx_kdf_params kdf;
+	uint8_t master_seed[32];
+	kdbx_container_keys keys;
+	pthread_t thread;
+	bool threaded;         /* a worker runs (tests look at it) */
+	atomic_int cancel;     /* set by finish when the caller's part failed */
+	int rc;                /* the worker's result, and its thread-local message: */
+	char msg[512];
+} kdbx_container_writer;
+/* Never fails: a worker that cannot start leaves the derivation to finish. */
+void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *c,
+                                const kdbx_key *key);
+/* Always joins the worker and wipes w. caller_rc != KDBX_OK (the XML write failed;
+ * its error is set) cancels an AES-KDF (Argon2 runs to its end) and is returned as
+ * it is. Otherwise the first error of write_plain, the derivation (re-set on this
+ * thread with the worker's message) and the seal. */
+int kdbx_container_write_finish(kdbx_container_writer *w, const kdbx_container *c,
+                                const kdbx_buf *hdr, int caller_rc, kdbx_buf *out);
 
 /* VariantDictionary (vdict.c) */
 typedef struct kdbx_vdict_item {
@@ -110,12 +183,35 @@ int kdbx_header__write(const kdbx_container *c, kdbx_buf *hdr);
 /* gzip.c: gzip container (RFC 1952) via libdeflate (zlib for odd input). inflate appends to out and refuses more
  * than max_out bytes of output (KDBX_ECORRUPT); deflate appends to out. */
 int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *out);
+/* gzip.c: the trailer's ISIZE when plausible (<= max_out, <= deflate's ratio), else 0;
+ * zlib allocators that wipe what they free (shared with gzip_stream.c). */
+size_t kdbx_gzip__size_hint(const uint8_t *in, size_t n, size_t max_out);
+void *kdbx_gzip__z_alloc(void *opaque, unsigned items, unsigned size);
+void kdbx_gzip__z_free(void *opaque, void *addr);
+/* gzip_stream.c: inflating on the side while the XML is parsed. start takes over in (the
+ * gzip member) and reserves isize bytes (the trailer's ISIZE: more output is damage) at
+ * the end of xml, untouched; wait blocks until at least want bytes are out or the stream
+ * ended (*done); free stops and joins the inflater. A spare core gets a thread, else the
+ * waits inflate. Streaming pays from KDBX_GZIP_STREAM_MIN bytes of XML on. */
+#define KDBX_GZIP_STREAM_MIN ((size_t)8 << 20)
+typedef struct kdbx_gzip_stream kdbx_gzip_stream;
+bool kdbx_gzip__stream_wanted(size_t isize);
+int kdbx_gzip__stream_start(kdbx_gzip_stream **gs, kdbx_buf *in, kdbx_buf *xml, size_t isize);
+int kdbx_gzip__stream_wait(kdbx_gzip_stream *gs, size_t want, size_t *produced, bool *done);
+void kdbx_gzip__stream_free(kdbx_gzip_stream **gs);
+const uint8_t *kdbx_gzip__stream_out(const kdbx_gzip_stream *gs); /* where output starts */
+/* test hook: 0 auto, 1 inline, 2 thread (both regardless of size), 3 never */
+void kdbx_gzip__stream_mode(int mode);
 int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);
 
 /* kdbx3.c: payload after the header (cipher, start bytes, hashed blocks, gzip) <-> c->xml. */
 int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
                      const uint8_t cipher_key[32]);
 int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out);
+/* kdbx3.c: the write split for the overlapped save (kdbx3__write = plain + seal). */
+int kdbx_kdbx3__write_plain(const kdbx_container *c, kdbx_buf *plain);
+int kdbx_kdbx3__write_seal(const kdbx_container *c, const kdbx_buf *plain,
+                           const uint8_t cipher_key[32], kdbx_buf *out);
 /* kdbx3.c: HashedBlockStream (exposed for the unit tests). */
 int kdbx_kdbx3__hashed_blocks_read(const uint8_t *in, size_t n, kdbx_buf *out);
 int kdbx_kdbx3__hashed_blocks_write(const uint8_t *in, size_t n, size_t block_size,
@@ -128,6 +224,11 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
                      const uint8_t hmac_key[64]);
 int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
                       const uint8_t cipher_key[32], const uint8_t hmac_key[64], kdbx_buf *out);
+/* kdbx4.c: the write split for the overlapped save (kdbx4__write = plain + seal). */
+int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body);
+int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
+                           const kdbx_buf *body, const uint8_t cipher_key[32],
+                           const uint8_t hmac_key[64], kdbx_buf *out);
 /* kdbx4.c: stored SHA-256 of the header (the 32 bytes at rest) -> KDBX_ECORRUPT on mismatch;
  * checked before the (slow) key derivation. header_mac = HMAC with the index 2^64-1 key. */
 int kdbx_kdbx4__check_header_hash(const uint8_t *hdr, size_t hdr_len, const uint8_t *rest,

@@ -29,7 +29,7 @@
 /* zlib's window and state hold plaintext: allocate with a size prefix so it can be wiped. */
 #define ZHDR 16 /* keeps malloc's 16-byte alignment */
 
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+void *kdbx_gzip__z_alloc(void *opaque, unsigned items, unsigned size)
 {
 	(void)opaque;
 	if (size != 0 && items > (SIZE_MAX - ZHDR) / size)
@@ -42,7 +42,7 @@ static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
 	return p + ZHDR;
 }
 
-static void z_free(voidpf opaque, voidpf addr)
+void kdbx_gzip__z_free(void *opaque, void *addr)
 {
 	(void)opaque;
 	if (addr == Z_NULL)
@@ -61,7 +61,7 @@ static void z_free(voidpf opaque, voidpf addr)
  * instead of grown step by step. It is only a hint: ISIZE is not authenticated
  * here and may be wrong (trailing bytes, > 4 GiB); inflate still bounds the
  * output by max_out and grows the buffer if the hint was short. */
-static size_t size_hint(const uint8_t *in, size_t n, size_t max_out)
+size_t kdbx_gzip__size_hint(const uint8_t *in, size_t n, size_t max_out)
 {
 	if (n < 18) /* smallest gzip member: 10-byte header + empty block + trailer */
 		return 0;
@@ -113,13 +113,13 @@ int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *ou
 {
 	z_stream zs;
 	int rc = KDBX_OK, zrc;
-	size_t start = out->len, hint = size_hint(in, n, max_out);
+	size_t start = out->len, hint = kdbx_gzip__size_hint(in, n, max_out);
 
 	if (inflate_whole(in, n, hint, out))
 		return KDBX_OK;
 	memset(&zs, 0, sizeof(zs));
-	zs.zalloc = z_alloc;
-	zs.zfree = z_free;
+	zs.zalloc = kdbx_gzip__z_alloc;
+	zs.zfree = kdbx_gzip__z_free;
 	if (inflateInit2(&zs, GZIP_WINDOW) != Z_OK)
 		return kdbx_error__set(KDBX_ENOMEM, "zlib init failed");
 	zs.next_in = (Bytef *)(uintptr_t)in;

@@ -107,7 +107,16 @@ int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
 	        KDBX_OK)
 		goto out;
 	kdbx_buf_free(&plain);
-	if (c->compression == KDBX_COMPRESS_GZIP) {
+	size_t isize = c->compression == KDBX_COMPRESS_GZIP
+	                   ? kdbx_gzip__size_hint(blocks.data, blocks.len, KDBX_GZIP_MAX_OUT)
+	                   : 0;
+	if (c->want_stream && isize > 0 && kdbx_gzip__stream_wanted(isize)) {
+		/* The XML reader takes it as it is inflated (kdbx_container_xml_wait). */
+		kdbx_buf_free(&c->xml);
+		c->xml_skip = 0;
+		c->xml.secure = true;
+		rc = kdbx_gzip__stream_start(&c->xml_stream, &blocks, &c->xml, isize);
+	} else if (c->compression == KDBX_COMPRESS_GZIP) {
 		if ((rc = kdbx_gzip__inflate(blocks.data, blocks.len, KDBX_GZIP_MAX_OUT, &xml)) !=
 		    KDBX_OK)
 			goto out;
@@ -128,28 +137,46 @@ out:
 	return rc;
 }
 
-int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out)
+/* Key-free half: StreamStartBytes + hashed blocks of the (gzipped) XML, into a secure plain. */
+int kdbx_kdbx3__write_plain(const kdbx_container *c, kdbx_buf *plain)
 {
-	kdbx_buf gz = KDBX_BUF_INIT, plain = KDBX_BUF_INIT;
+	kdbx_buf gz = KDBX_BUF_INIT;
 	/* xml_skip: a container read from a KDBX4 file and written as KDBX3. */
 	const uint8_t *body = c->xml_skip > 0 ? c->xml.data + c->xml_skip : c->xml.data;
 	size_t body_len = c->xml.len - c->xml_skip;
 	int rc;
 
-	gz.secure = plain.secure = true;
+	gz.secure = true;
 	if (c->compression == KDBX_COMPRESS_GZIP) {
 		if ((rc = kdbx_gzip__deflate(body, body_len, &gz)) != KDBX_OK)
 			goto out;
 		body = gz.data;
 		body_len = gz.len;
 	}
-	if ((rc = kdbx_buf_append(&plain, c->stream_start, 32)) != KDBX_OK ||
-	    (rc = kdbx_kdbx3__hashed_blocks_write(body, body_len, KDBX_BLOCK_SIZE, &plain)) !=
-	        KDBX_OK)
+	if ((rc = kdbx_buf_append(plain, c->stream_start, 32)) != KDBX_OK)
 		goto out;
-	rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, plain.data, plain.len, out);
+	rc = kdbx_kdbx3__hashed_blocks_write(body, body_len, KDBX_BLOCK_SIZE, plain);
 out:
 	kdbx_buf_free(&gz);
+	return rc;
+}
+
+/* Key-dependent half: the encrypted payload. */
+int kdbx_kdbx3__write_seal(const kdbx_container *c, const kdbx_buf *plain,
+                           const uint8_t cipher_key[32], kdbx_buf *out)
+{
+	return kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, plain->data, plain->len, out);
+}
+
+int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out)
+{
+	kdbx_buf plain = KDBX_BUF_INIT;
+	int rc;
+
+	plain.secure = true;
+	rc = kdbx_kdbx3__write_plain(c, &plain);
+	if (rc == KDBX_OK)
+		rc = kdbx_kdbx3__write_seal(c, &plain, cipher_key, out);
 	kdbx_buf_free(&plain);
 	return rc;
 }

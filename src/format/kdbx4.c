@@ -188,6 +188,30 @@ static int inner_header_read(kdbx_container *c, const uint8_t *p, size_t n, size
 	}
 }
 
+/* A streamed read: waits until the whole inner header is in c->xml (or the stream ended;
+ * inner_header_read then says what is missing). */
+static int inner_header_wait(kdbx_container *c)
+{
+	const uint8_t *p = c->xml.data;
+	size_t pos = 0;
+	bool done = false;
+	int rc;
+
+	for (;;) {
+		if ((rc = kdbx_container_xml_wait(c, p + pos + 5, &done)) != KDBX_OK)
+			return rc;
+		if (c->xml.len < pos + 5)
+			return KDBX_OK;
+		uint8_t id = p[pos];
+		size_t flen = kdbx_le32(p + pos + 1);
+		pos += 5 + flen;
+		if ((rc = kdbx_container_xml_wait(c, p + pos, &done)) != KDBX_OK)
+			return rc;
+		if (id == IH_END || c->xml.len < pos)
+			return KDBX_OK;
+	}
+}
+
 static void free_binaries(kdbx_container *c)
 {
 	for (size_t i = 0; i < c->nbinaries; i++)
@@ -263,6 +287,20 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 		goto out;
 	}
 	kdbx_buf_free(&enc);
+	size_t isize = c->compression == KDBX_COMPRESS_GZIP
+	                   ? kdbx_gzip__size_hint(plain.data, plain.len, KDBX_GZIP_MAX_OUT)
+	                   : 0;
+	if (c->want_stream && isize > 0 && kdbx_gzip__stream_wanted(isize)) {
+		/* The XML reader takes it as it is inflated; the inner header is read here. */
+		kdbx_buf_free(&c->xml);
+		c->xml.secure = true;
+		if ((rc = kdbx_gzip__stream_start(&c->xml_stream, &plain, &c->xml, isize)) != KDBX_OK ||
+		    (rc = inner_header_wait(c)) != KDBX_OK ||
+		    (rc = inner_header_read(c, c->xml.data, c->xml.len, &used)) != KDBX_OK)
+			goto out;
+		c->xml_skip = xml_after_inner_header(&c->xml, used);
+		goto out;
+	}
 	if (c->compression == KDBX_COMPRESS_GZIP) {
 		if ((rc = kdbx_gzip__inflate(plain.data, plain.len, KDBX_GZIP_MAX_OUT, &gz)) != KDBX_OK)
 			goto out;
@@ -295,15 +333,15 @@ static int inner_field(kdbx_buf *b, uint8_t id, const void *data, size_t n)
 	return kdbx_buf_append(b, data, n);
 }
 
-int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
-                      const uint8_t cipher_key[32], const uint8_t hmac_key[64], kdbx_buf *out)
+/* Key-free half: inner header (stream id + key, attachments) + XML, gzipped as set,
+ * into the secure buffer body (empty on entry). */
+int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body)
 {
-	kdbx_buf plain = KDBX_BUF_INIT, gz = KDBX_BUF_INIT, enc = KDBX_BUF_INIT;
-	const kdbx_buf *body = &plain;
-	uint8_t hash[32], mac[32], sid[4];
+	kdbx_buf plain = KDBX_BUF_INIT;
+	uint8_t sid[4];
 	int rc;
 
-	plain.secure = gz.secure = true;
+	plain.secure = true;
 	if (c->stream_id != KDBX_STREAM_SALSA20 && c->stream_id != KDBX_STREAM_CHACHA20)
 		return kdbx_error__set(KDBX_EINVALID, "bad inner stream id");
 	if (c->stream_key_len == 0 || c->stream_key_len > sizeof(c->stream_key))
@@ -335,10 +373,27 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 	    (rc = kdbx_buf_append(&plain, xml, xml_len)) != KDBX_OK)
 		goto out;
 	if (c->compression == KDBX_COMPRESS_GZIP) {
-		if ((rc = kdbx_gzip__deflate(plain.data, plain.len, &gz)) != KDBX_OK)
-			goto out;
-		body = &gz;
+		rc = kdbx_gzip__deflate(plain.data, plain.len, body);
+	} else {
+		/* Moved, not copied: body takes over the buffer. */
+		kdbx_buf_free(body);
+		*body = plain;
+		plain = (kdbx_buf)KDBX_BUF_INIT;
 	}
+out:
+	kdbx_buf_free(&plain);
+	return rc;
+}
+
+/* Key-dependent half: SHA-256 + HMAC of the header, then the encrypted body in HMAC blocks. */
+int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
+                           const kdbx_buf *body, const uint8_t cipher_key[32],
+                           const uint8_t hmac_key[64], kdbx_buf *out)
+{
+	kdbx_buf enc = KDBX_BUF_INIT;
+	uint8_t hash[32], mac[32];
+	int rc;
+
 	/* As on read: whole huge pages for the ciphertext (padding: <= 16 more). */
 	enc.secure = true;
 	if ((rc = kdbx_buf_reserve(&enc, kdbx_secure_round(body->len + 32))) != KDBX_OK ||
@@ -352,8 +407,20 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 		goto out;
 	rc = kdbx_kdbx4__hmac_blocks_write(enc.data, enc.len, KDBX_BLOCK_SIZE, hmac_key, out);
 out:
-	kdbx_buf_free(&plain);
-	kdbx_buf_free(&gz);
 	kdbx_buf_free(&enc);
+	return rc;
+}
+
+int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
+                      const uint8_t cipher_key[32], const uint8_t hmac_key[64], kdbx_buf *out)
+{
+	kdbx_buf body = KDBX_BUF_INIT;
+	int rc;
+
+	body.secure = true;
+	rc = kdbx_kdbx4__write_plain(c, &body);
+	if (rc == KDBX_OK)
+		rc = kdbx_kdbx4__write_seal(c, hdr, hdr_len, &body, cipher_key, hmac_key, out);
+	kdbx_buf_free(&body);
 	return rc;
 }

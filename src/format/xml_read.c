@@ -23,7 +23,7 @@
 #define MAX_DEPTH 1000
 #define FEED_CHUNK (256 * 1024)
 /* Consumed XML is released (secure buffers: wiped and unmapped) in steps of this size. */
-#define RELEASE_STEP ((size_t)4 << 20)
+#define RELEASE_STEP ((size_t)2 << 20) /* one huge page */
 /* Cap on one decompressed KDBX3 pool binary (gzip bombs). */
 #define MAX_INFLATE ((size_t)1 << 30)
 
@@ -1753,6 +1753,58 @@ static int parse(reader *r, kdbx_container *c)
 	return rc;
 }
 
+/* The container's inflater as the scanner's source (xml_scan.h). */
+typedef struct stream_src {
+	kdbx_container *c;
+	const uint8_t *doc; /* document start in xml's original mapping */
+} stream_src;
+
+static int stream_wait(void *ud, size_t want, size_t *len, bool *complete)
+{
+	stream_src *s = ud;
+	int rc = kdbx_container_xml_wait(s->c, s->doc + want, complete);
+	*len = (size_t)(s->c->xml.data + s->c->xml.len - s->doc);
+	return rc;
+}
+
+/* As parse(), on a document that is still being inflated (c->xml_stream). */
+static int parse_stream(reader *r, kdbx_container *c)
+{
+	kdbx_xml_scan sc;
+	kdbx_buf prefix = KDBX_BUF_INIT;
+	const kdbx_xml_scan_handlers h = {r, scan_start, scan_text, scan_end, scan_consumed,
+	                                  RELEASE_STEP, &r->err};
+	stream_src src = {c, c->xml.data + c->xml_skip};
+	const kdbx_xml_scan_source source = {&src, stream_wait};
+	char *data = (char *)c->xml.data + c->xml_skip;
+	size_t resume = 0, len = 0;
+	bool complete;
+	int rc, err = KDBX_OK;
+
+	memset(&sc, 0, sizeof(sc));
+	switch (kdbx_xml_scan_stream(&sc, data, &source, &h, &resume, &len, &err)) {
+	case KDBX_XML_SCAN_DONE: rc = r->err; break;
+	case KDBX_XML_SCAN_STOPPED: rc = r->err; break;
+	case KDBX_XML_SCAN_NOMEM: rc = kdbx_error__set(KDBX_ENOMEM, "out of memory"); break;
+	case KDBX_XML_SCAN_SOURCE: rc = err; break;
+	default:
+		if (len == 0) {
+			rc = kdbx_error__set(KDBX_ECORRUPT, "XML error: empty document");
+			break;
+		}
+		if ((rc = kdbx_xml_scan_resume_prefix(&sc, &prefix)) != KDBX_OK)
+			break;
+		rc = parse_expat(r, &prefix, data + resume, len - resume, resume);
+		break;
+	}
+	/* The inflater's verdict (CRC, trailer) counts even when the XML ended well. */
+	if (rc == KDBX_OK)
+		rc = kdbx_container_xml_wait(c, NULL, &complete);
+	kdbx_xml_scan_free(&sc);
+	kdbx_buf_free(&prefix);
+	return rc;
+}
+
 int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream)
 {
 	if (!db || !c)
@@ -1787,11 +1839,11 @@ int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream)
 	}
 
 	/* expat reports an empty final buffer inconsistently (no-memory under some allocators). */
-	if (c->xml.len <= c->xml_skip) {
+	if (c->xml_stream == NULL && c->xml.len <= c->xml_skip) {
 		rc = kdbx_error__set(KDBX_ECORRUPT, "XML error: empty document");
 		goto out;
 	}
-	if ((rc = parse(&r, c)) != KDBX_OK)
+	if ((rc = c->xml_stream != NULL ? parse_stream(&r, c) : parse(&r, c)) != KDBX_OK)
 		goto out;
 	if (r.err) {
 		rc = r.err;

@@ -424,11 +424,15 @@ static char *text_run(scan_state *st, char *p, char *end, bool *handoff)
 			p += n;
 			continue;
 		case T_RBRACKET:
+			if (st->sc->more && end - p < 3)
+				goto hand_off; /* "]]>" may be cut off: wait for more */
 			if (p + 2 < end && p[1] == ']' && p[2] == '>')
 				goto hand_off; /* "]]>" is not allowed in text */
 			p++;
 			continue;
 		case T_CR:
+			if (st->sc->more && p + 1 == end)
+				goto hand_off; /* CR LF may be cut off */
 			emit_text(st, seg, (size_t)(p - seg));
 			emit_text(st, "\n", 1); /* line ends are normalised to LF */
 			p += (p + 1 < end && p[1] == '\n') ? 2 : 1;
@@ -503,9 +507,10 @@ int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
 	char *p = data, *end = data + len;
 	int rc = KDBX_XML_SCAN_HANDOFF;
 
-	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+	/* The document start (nothing reported yet): BOM and XML declaration. */
+	if (!sc->started && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
-	if (end - p >= 6 && memcmp(p, "<?xml", 5) == 0 && is_space(p[5]) &&
+	if (!sc->started && end - p >= 6 && memcmp(p, "<?xml", 5) == 0 && is_space(p[5]) &&
 	    (p = xml_decl(p, end)) == NULL)
 		goto handoff;
 	while (p < end) {
@@ -543,12 +548,56 @@ int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
 	}
 	if (stopped(&st))
 		return KDBX_XML_SCAN_STOPPED;
-	if (sc->root_done)
+	if (sc->root_done && !sc->more)
 		return KDBX_XML_SCAN_DONE;
 handoff:
 	/* Nothing reported yet: expat takes the whole document (BOM, declaration and all). */
 	*resume = sc->started ? (size_t)(p - data) : 0;
 	return KDBX_XML_SCAN_HANDOFF;
+}
+
+/* Below this much new data a retry is not worth a scan. */
+#define STREAM_STEP ((size_t)1 << 20)
+
+int kdbx_xml_scan_stream(kdbx_xml_scan *sc, char *data, const kdbx_xml_scan_source *src,
+                         const kdbx_xml_scan_handlers *h, size_t *resume, size_t *len, int *err)
+{
+	size_t pos = 0, at, have = 0, released = 0;
+	bool complete = false;
+	int rc;
+
+	*resume = 0;
+	*err = KDBX_OK;
+	if ((*err = src->wait(src->ud, STREAM_STEP, &have, &complete)) != KDBX_OK)
+		return KDBX_XML_SCAN_SOURCE;
+	for (;;) {
+		sc->more = !complete;
+		rc = kdbx_xml_scan_run(sc, data + pos, have - pos, h, &at);
+		if (rc != KDBX_XML_SCAN_HANDOFF)
+			break;
+		at = sc->started ? pos + at : 0;
+		if (complete) {
+			*resume = at;
+			break;
+		}
+		/* Cut off at `at`, or a real hand-off that only the whole document settles:
+		 * wait for at least as much again as was there after it (so a long token is
+		 * rescanned O(log n) times), then go on from there. */
+		size_t tail = have - at, want = have + (tail > STREAM_STEP ? tail : STREAM_STEP);
+		if ((*err = src->wait(src->ud, want, &have, &complete)) != KDBX_OK) {
+			rc = KDBX_XML_SCAN_SOURCE;
+			break;
+		}
+		pos = at;
+		/* Each run counts release_step from its own start: count across runs here. */
+		if (h->consumed != NULL && pos - released >= h->release_step) {
+			h->consumed(h->ud, data + pos);
+			released = pos;
+		}
+	}
+	sc->more = false;
+	*len = have;
+	return rc;
 }
 
 int kdbx_xml_scan_resume_prefix(const kdbx_xml_scan *sc, kdbx_buf *out)

@@ -37,7 +37,8 @@ enum {
 	KDBX_XML_SCAN_DONE = 0,    /* the whole document was scanned */
 	KDBX_XML_SCAN_STOPPED = 1, /* *h->stop became non-zero */
 	KDBX_XML_SCAN_HANDOFF = 2, /* not for the scanner: resume with expat at *resume */
-	KDBX_XML_SCAN_NOMEM = 3
+	KDBX_XML_SCAN_NOMEM = 3,
+	KDBX_XML_SCAN_SOURCE = 4 /* kdbx_xml_scan_stream: the source failed */
 };
 
 typedef struct kdbx_xml_scan {
@@ -49,9 +50,15 @@ typedef struct kdbx_xml_scan {
 	size_t offs_cap;
 	bool root_done; /* the root element has been closed */
 	bool started;   /* at least one event was reported */
+	/* Set by the caller: more of the document may follow data + len (it is still being
+	 * decompressed). The scanner then hands off where a construct might continue past
+	 * len instead of deciding; kdbx_xml_scan_stream retries there with more data. */
+	bool more;
 } kdbx_xml_scan;
 
-/* Scans data[0..len). The buffer is modified in place (names, attribute values) before the
+/* Scans data[0..len). Without sc->more it is the whole document, else it is scanned up to
+ * where a construct might continue after len. data is the document start unless an
+ * event was already reported (sc->started): then it is where the previous call stopped. The buffer is modified in place (names, attribute values) before the
  * hand-off point, never after it. On KDBX_XML_SCAN_HANDOFF *resume is the offset of the
  * first byte not consumed. */
 int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
@@ -62,6 +69,23 @@ int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
  * already closed). Events expat reports for these bytes must be dropped; the caller
  * then feeds data + resume. Empty (len 0) when nothing was reported yet: expat then
  * simply parses the whole document from offset 0. */
+/* A document that is still arriving (the reader inflates it while it is parsed). */
+typedef struct kdbx_xml_scan_source {
+	void *ud;
+	/* Blocks until at least want bytes of the document are there, or all of it
+	 * (*complete); sets *len to the bytes there. KDBX_OK or an error (already set). */
+	int (*wait)(void *ud, size_t want, size_t *len, bool *complete);
+} kdbx_xml_scan_source;
+
+/* kdbx_xml_scan_run over a document that arrives through src into data[0..): scans what
+ * is there, waits for more where a construct is cut off, and so reports exactly the
+ * events of one run over the whole document. It hands off only once the document is
+ * complete (*len = its length, *resume as above). A wait error returns
+ * KDBX_XML_SCAN_SOURCE with the code in *err. The handlers may release the bytes before
+ * the consumed position (data is then only used for offsets). */
+int kdbx_xml_scan_stream(kdbx_xml_scan *sc, char *data, const kdbx_xml_scan_source *src,
+                         const kdbx_xml_scan_handlers *h, size_t *resume, size_t *len, int *err);
+
 int kdbx_xml_scan_resume_prefix(const kdbx_xml_scan *sc, kdbx_buf *out);
 
 void kdbx_xml_scan_free(kdbx_xml_scan *sc);

@@ -19,7 +19,8 @@ int kdbx_key__derive(const kdbx_key *key, uint32_t version, const kdbx_kdf_param
                      kdbx_progress_cb cb, void *ud);
 
 /* As kdbx_key__derive; kdf_flags = KDBX_KDF_SKIP_LIMITS lifts the KDF sanity caps
- * (kdbx_open_options.skip_kdf_limits). The KDF parameters are validated before any
+ * (kdbx_open_options.skip_kdf_limits), KDBX_KDF_ONE_CORE keeps AES-KDF on the calling
+ * thread (crypto/crypto.h). The KDF parameters are validated before any
  * provider is asked (no touch prompt for a file that cannot be opened). */
 int kdbx_key__derive_ex(const kdbx_key *key, uint32_t version, const kdbx_kdf_params *kdf,
                         const uint8_t master_seed[32], uint8_t cipher_key[32], uint8_t hmac_key[64],

@@ -41,8 +41,8 @@ static int open_image(kdbx_db **out, const void *data, size_t len, kdbx_buf *fil
 	if (opts != NULL && opts->version != KDBX_OPEN_OPTIONS_VERSION)
 		return kdbx_error__set(KDBX_EINVALID, "open: unknown options version %u", opts->version);
 	memset(&c, 0, sizeof(c));
-	rc = file != NULL ? kdbx_container_read_buf(&c, file, key, opts)
-	                  : kdbx_container_read(&c, data, len, key, opts);
+	/* The XML is parsed as it is inflated. */
+	rc = kdbx_container_read_streamed(&c, data, len, file, key, opts);
 	if (rc != KDBX_OK) {
 		/* (a file image is only given up after the key was found right) */
 		if (rc == KDBX_EAUTH && kdbx_key__get_kek(key, NULL) == 0 && (file == NULL || file->data != NULL))
@@ -132,6 +132,7 @@ int kdbx_db_set_key(kdbx_db *db, const kdbx_key *key)
 static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 {
 	kdbx_container c;
+	kdbx_container_writer w;
 	kdbx_buf hdr = KDBX_BUF_INIT;
 	kdbx_stream *s = NULL;
 	uint32_t version;
@@ -159,10 +160,14 @@ static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 		c.public_custom_data_len = db->public_custom_data_len;
 	}
 	if ((rc = kdbx_container_new_seeds(&c)) != KDBX_OK ||
-	    (rc = kdbx_container_write_header(&c, &hdr)) != KDBX_OK ||
-	    (rc = kdbx_stream_new(&s, c.stream_id, c.stream_key, c.stream_key_len)) != KDBX_OK ||
-	    (rc = kdbx_xml_write(db, version, c.header_hash, s, &c, &c.xml)) != KDBX_OK ||
-	    (rc = kdbx_container_write(&c, &hdr, key, out)) != KDBX_OK)
+	    (rc = kdbx_container_write_header(&c, &hdr)) != KDBX_OK)
+		goto out;
+	/* The key derivation needs only the header's settings: it runs on a second
+	 * core while this thread writes and compresses the XML; finish always joins. */
+	kdbx_container_write_begin(&w, &c, key);
+	if ((rc = kdbx_stream_new(&s, c.stream_id, c.stream_key, c.stream_key_len)) == KDBX_OK)
+		rc = kdbx_xml_write(db, version, c.header_hash, s, &c, &c.xml);
+	if ((rc = kdbx_container_write_finish(&w, &c, &hdr, rc, out)) != KDBX_OK)
 		goto out;
 	/* The file now carries these settings; the fresh KDF seed is the db's. */
 	db->kdf.type = c.kdf.type;

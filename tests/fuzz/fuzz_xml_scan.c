@@ -112,6 +112,51 @@ out:
 	return ok;
 }
 
+/* The document arriving step bytes per wait (as the reader gets it from the inflater). */
+typedef struct drip {
+	size_t have, size, step;
+} drip;
+
+static int drip_wait(void *ud, size_t want, size_t *len, bool *complete)
+{
+	drip *d = ud;
+	(void)want;
+	d->have = d->size - d->have < d->step ? d->size : d->have + d->step;
+	*len = d->have;
+	*complete = d->have == d->size;
+	return KDBX_OK;
+}
+
+/* kdbx_xml_scan_stream must report what one kdbx_xml_scan_run over the whole input did. */
+static void check_streamed(const uint8_t *data, size_t size, int whole_rc, size_t whole_resume,
+                           const kdbx_buf *whole_ev)
+{
+	trace t;
+	kdbx_xml_scan sc;
+	kdbx_buf copy = KDBX_BUF_INIT;
+	uint32_t hsh = 2166136261u;
+	size_t resume = 0, len = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < size; i++)
+		hsh = (hsh ^ data[i]) * 16777619u;
+	drip d = {0, size, 1 + hsh % 61};
+	const kdbx_xml_scan_source src = {&d, drip_wait};
+	memset(&t, 0, sizeof(t));
+	memset(&sc, 0, sizeof(sc));
+	if (kdbx_buf_append(&copy, data, size) != KDBX_OK)
+		abort();
+	const kdbx_xml_scan_handlers h = {&t, ev_start, ev_text, ev_end, NULL, 0, &t.stop};
+	int rc = kdbx_xml_scan_stream(&sc, (char *)copy.data, &src, &h, &resume, &len, &err);
+	if (rc != whole_rc || err != KDBX_OK || len != size ||
+	    (rc == KDBX_XML_SCAN_HANDOFF && resume != whole_resume) || t.ev.len != whole_ev->len ||
+	    (t.ev.len > 0 && memcmp(t.ev.data, whole_ev->data, t.ev.len) != 0))
+		abort();
+	kdbx_xml_scan_free(&sc);
+	kdbx_buf_free(&t.ev);
+	kdbx_buf_free(&copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	trace ref, hyb;
@@ -132,6 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	const kdbx_xml_scan_handlers h = {&hyb, ev_start, ev_text, ev_end, NULL, 0, &hyb.stop};
 	int rc = kdbx_xml_scan_run(&sc, (char *)copy.data, copy.len, &h, &resume);
+	check_streamed(data, size, rc, resume, &hyb.ev);
 	if (rc == KDBX_XML_SCAN_DONE) {
 		hyb_ok = true;
 	} else if (rc == KDBX_XML_SCAN_HANDOFF) {

@@ -121,6 +121,84 @@ static void test_format_xml_scan__hands_off_what_it_does_not_know(void **state)
 	}
 }
 
+/* A source that reveals step more bytes per wait, whatever was asked: the driver must
+ * cope with any cut, also one smaller than it asked for. */
+typedef struct drip {
+	size_t have, size, step;
+} drip;
+
+static int drip_wait(void *ud, size_t want, size_t *len, bool *complete)
+{
+	drip *d = ud;
+	(void)want;
+	d->have = d->size - d->have < d->step ? d->size : d->have + d->step;
+	*len = d->have;
+	*complete = d->have == d->size;
+	return KDBX_OK;
+}
+
+/* As scan(), through kdbx_xml_scan_stream with the document arriving step bytes at a time. */
+static int scan_dripped(const char *doc, size_t step, char **events, size_t *resume, char **prefix)
+{
+	rec r;
+	kdbx_xml_scan sc;
+	kdbx_buf copy = KDBX_BUF_INIT, pre = KDBX_BUF_INIT;
+	drip d = {0, strlen(doc), step};
+	const kdbx_xml_scan_source src = {&d, drip_wait};
+	size_t len = 0;
+	int err = -1;
+	memset(&r, 0, sizeof(r));
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(kdbx_buf_append(&copy, doc, strlen(doc) + 1), KDBX_OK);
+	const kdbx_xml_scan_handlers h = {&r, r_start, r_text, r_end, NULL, 0, &r.stop};
+	*resume = 0;
+	int rc = kdbx_xml_scan_stream(&sc, (char *)copy.data, &src, &h, resume, &len, &err);
+	assert_int_equal(err, KDBX_OK);
+	assert_int_equal(len, strlen(doc));
+	assert_int_equal(kdbx_xml_scan_resume_prefix(&sc, &pre), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&r.ev, "", 1), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&pre, "", 1), KDBX_OK);
+	*events = kdbx_strdup((const char *)r.ev.data);
+	*prefix = kdbx_strdup((const char *)pre.data);
+	kdbx_buf_free(&r.ev);
+	kdbx_buf_free(&pre);
+	kdbx_buf_free(&copy);
+	kdbx_xml_scan_free(&sc);
+	return rc;
+}
+
+static void test_format_xml_scan__streamed_equals_whole(void **state)
+{
+	/* Cuts inside every construct: CR LF, "]]" and "]]>", references, UTF-8, tags,
+	 * attributes, the BOM and declaration, white space after the root, hand-offs. */
+	static const char *const docs[] = {
+		"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<K>\r\n\t<V P=\"True\" b='x&amp;y\r\nz'>"
+		"a&lt;b&gt;&#233;&#x1F511;]]x]\r\nl2\rl3 caf\xC3\xA9\xF0\x9F\x94\x91</V><E/>\r\n</K>\r\n",
+		"<a>x]]</a>", "<a>x]</a>", "<a>x\r</a>", "<a>\r\n</a>\r\n", "<a/>  \n",
+		"<a><b>x<!-- c --></b></a>", "<a>x]]>y</a>", "<a>x&nbsp;</a>", "<a><b></c></a>",
+		"<a/><!-- c -->", "<a><b>", "<a>x\xEF\xBF\xBE</a>", "<?xml version=\"1.1\"?><a/>",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		char *ev, *pre;
+		size_t resume = 0;
+		int want = scan(docs[i], &ev, &resume, &pre);
+		for (size_t step = 1; step <= strlen(docs[i]); step++) {
+			char *ev2, *pre2;
+			size_t resume2 = 0;
+			int got = scan_dripped(docs[i], step, &ev2, &resume2, &pre2);
+			if (got != want || strcmp(ev, ev2) != 0 || strcmp(pre, pre2) != 0 ||
+			    (want == KDBX_XML_SCAN_HANDOFF && resume != resume2))
+				fail_msg("doc %zu step %zu: rc %d/%d events [%s] / [%s] resume %zu/%zu", i,
+				         step, want, got, ev, ev2, resume, resume2);
+			free(ev2);
+			free(pre2);
+		}
+		free(ev);
+		free(pre);
+	}
+}
+
 static kdbx_db *three_entries(void)
 {
 	kdbx_db *db = NULL;
@@ -209,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_xml_scan__keepass_documents_stay_fast),
 		cmocka_unit_test(test_format_xml_scan__hands_off_what_it_does_not_know),
+		cmocka_unit_test(test_format_xml_scan__streamed_equals_whole),
 		cmocka_unit_test(test_format_xml_scan__reader_same_after_hand_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
