@@ -188,19 +188,19 @@ int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *ou
 size_t kdbx_gzip__size_hint(const uint8_t *in, size_t n, size_t max_out);
 void *kdbx_gzip__z_alloc(void *opaque, unsigned items, unsigned size);
 void kdbx_gzip__z_free(void *opaque, void *addr);
-/* gzip_stream.c: inflating on the side while the XML is parsed. start takes over in (the
- * gzip member) and reserves isize bytes (the trailer's ISIZE: more output is damage) at
- * the end of xml, untouched; wait blocks until at least want bytes are out or the stream
- * ended (*done); free stops and joins the inflater. A spare core gets a thread, else the
- * waits inflate. Streaming pays from KDBX_GZIP_STREAM_MIN bytes of XML on. */
-#define KDBX_GZIP_STREAM_MIN ((size_t)8 << 20)
+/* gzip_stream.c: inflating while the XML is parsed. start takes over in (the gzip member)
+ * and reserves isize bytes (the trailer's ISIZE: more output is damage) at the end of xml,
+ * untouched; wait inflates until at least want bytes are out or the stream ended (*done);
+ * free drops the rest. Streaming pays (in memory, not time) from KDBX_GZIP_STREAM_MIN bytes
+ * of XML on. */
+#define KDBX_GZIP_STREAM_MIN ((size_t)64 << 20)
 typedef struct kdbx_gzip_stream kdbx_gzip_stream;
 bool kdbx_gzip__stream_wanted(size_t isize);
 int kdbx_gzip__stream_start(kdbx_gzip_stream **gs, kdbx_buf *in, kdbx_buf *xml, size_t isize);
 int kdbx_gzip__stream_wait(kdbx_gzip_stream *gs, size_t want, size_t *produced, bool *done);
 void kdbx_gzip__stream_free(kdbx_gzip_stream **gs);
 const uint8_t *kdbx_gzip__stream_out(const kdbx_gzip_stream *gs); /* where output starts */
-/* test hook: 0 auto, 1 inline, 2 thread (both regardless of size), 3 never */
+/* test hook: 0 by size, 1 always, 2 never */
 void kdbx_gzip__stream_mode(int mode);
 int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);
 

@@ -1,12 +1,12 @@
 /* Inflating while the XML is parsed (src/format/gzip_stream.c): the bytes are the ones a
- * whole inflate gives, damage and a lying trailer are errors in both modes (thread and
- * inline), stopping early does not hang, and a database opened streamed equals one opened
- * the old way, also when the scanner hands off to expat in the middle. */
+ * whole inflate gives, damage and a lying trailer are errors, stopping early is clean, and
+ * a database opened streamed equals one opened the old way (KDBX 3.1 and 4 with inner-header
+ * binaries), also when the scanner hands off to expat in the middle. */
 #include "xml_fixture.h"
 
 #include "format/container.h"
 
-enum { MODE_AUTO = 0, MODE_INLINE = 1, MODE_THREAD = 2, MODE_NEVER = 3 };
+enum { MODE_AUTO = 0, MODE_ALWAYS = 1, MODE_NEVER = 2 };
 
 /* Compressible, not trivially: numbered lines. */
 static void sample(kdbx_buf *b, size_t lines)
@@ -24,9 +24,8 @@ static void gzip_of(const kdbx_buf *plain, kdbx_buf *gz)
 	assert_int_equal(kdbx_gzip__deflate(plain->data, plain->len, gz), KDBX_OK);
 }
 
-/* Streams gz in the given mode, waiting in steps of step bytes; returns the wait error and
- * the bytes in out. */
-static int stream_all(int mode, const kdbx_buf *gz, size_t step, kdbx_buf *out)
+/* Streams gz, waiting in steps of step bytes; returns the wait error and the bytes in out. */
+static int stream_all(const kdbx_buf *gz, size_t step, kdbx_buf *out)
 {
 	kdbx_gzip_stream *gs = NULL;
 	kdbx_buf in = KDBX_BUF_INIT, xml = KDBX_BUF_INIT;
@@ -36,7 +35,6 @@ static int stream_all(int mode, const kdbx_buf *gz, size_t step, kdbx_buf *out)
 
 	in.secure = xml.secure = true;
 	assert_int_equal(kdbx_buf_append(&in, gz->data, gz->len), KDBX_OK);
-	kdbx_gzip__stream_mode(mode);
 	size_t isize = kdbx_le32(gz->data + gz->len - 4);
 	assert_int_equal(kdbx_gzip__stream_start(&gs, &in, &xml, isize), KDBX_OK);
 	assert_null(in.data); /* taken over */
@@ -47,25 +45,22 @@ static int stream_all(int mode, const kdbx_buf *gz, size_t step, kdbx_buf *out)
 	kdbx_gzip__stream_free(&gs);
 	assert_null(gs);
 	kdbx_buf_free(&xml);
-	kdbx_gzip__stream_mode(MODE_AUTO);
 	return rc;
 }
 
-static void test_format_gzip_stream__same_bytes_both_modes(void **state)
+static void test_format_gzip_stream__same_bytes(void **state)
 {
 	kdbx_buf plain = KDBX_BUF_INIT, gz = KDBX_BUF_INIT;
 	(void)state;
 	sample(&plain, 200000); /* ~5 MB: several inflate steps */
 	gzip_of(&plain, &gz);
-	for (int mode = MODE_INLINE; mode <= MODE_THREAD; mode++) {
-		const size_t steps[] = {1, 4096, (size_t)3 << 20, SIZE_MAX / 2};
-		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-			kdbx_buf out = KDBX_BUF_INIT;
-			assert_int_equal(stream_all(mode, &gz, steps[i], &out), KDBX_OK);
-			assert_int_equal(out.len, plain.len);
-			assert_memory_equal(out.data, plain.data, plain.len);
-			kdbx_buf_free(&out);
-		}
+	const size_t steps[] = {1, 4096, (size_t)3 << 20, SIZE_MAX / 2};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		kdbx_buf out = KDBX_BUF_INIT;
+		assert_int_equal(stream_all(&gz, steps[i], &out), KDBX_OK);
+		assert_int_equal(out.len, plain.len);
+		assert_memory_equal(out.data, plain.data, plain.len);
+		kdbx_buf_free(&out);
 	}
 	kdbx_buf_free(&plain);
 	kdbx_buf_free(&gz);
@@ -77,27 +72,25 @@ static void test_format_gzip_stream__damage_is_an_error(void **state)
 	(void)state;
 	sample(&plain, 100000);
 	gzip_of(&plain, &gz);
-	for (int mode = MODE_INLINE; mode <= MODE_THREAD; mode++) {
-		kdbx_buf out = KDBX_BUF_INIT, bad = KDBX_BUF_INIT;
-		/* deflate data damaged in the middle */
-		assert_int_equal(kdbx_buf_append(&bad, gz.data, gz.len), KDBX_OK);
-		for (size_t i = gz.len / 2; i < gz.len / 2 + 64; i++)
-			bad.data[i] ^= 0x5A;
-		assert_int_equal(stream_all(mode, &bad, 1 << 20, &out), KDBX_ECORRUPT);
-		assert_non_null(strstr(kdbx_error_last(), "compressed payload"));
-		/* a trailer that says less than there is */
-		memcpy(bad.data, gz.data, gz.len);
-		uint32_t lie = (uint32_t)(plain.len / 2);
-		memcpy(bad.data + bad.len - 4, &lie, 4);
-		assert_int_equal(stream_all(mode, &bad, 1 << 20, &out), KDBX_ECORRUPT);
-		assert_non_null(strstr(kdbx_error_last(), "larger than its gzip trailer says"));
-		/* cut short */
-		bad.len = gz.len / 3;
-		memcpy(bad.data + bad.len - 4, gz.data + gz.len - 4, 4);
-		assert_int_equal(stream_all(mode, &bad, 1 << 20, &out), KDBX_ECORRUPT);
-		kdbx_buf_free(&bad);
-		kdbx_buf_free(&out);
-	}
+	kdbx_buf out = KDBX_BUF_INIT, bad = KDBX_BUF_INIT;
+	/* deflate data damaged in the middle */
+	assert_int_equal(kdbx_buf_append(&bad, gz.data, gz.len), KDBX_OK);
+	for (size_t i = gz.len / 2; i < gz.len / 2 + 64; i++)
+		bad.data[i] ^= 0x5A;
+	assert_int_equal(stream_all(&bad, 1 << 20, &out), KDBX_ECORRUPT);
+	assert_non_null(strstr(kdbx_error_last(), "compressed payload"));
+	/* a trailer that says less than there is */
+	memcpy(bad.data, gz.data, gz.len);
+	uint32_t lie = (uint32_t)(plain.len / 2);
+	memcpy(bad.data + bad.len - 4, &lie, 4);
+	assert_int_equal(stream_all(&bad, 1 << 20, &out), KDBX_ECORRUPT);
+	assert_non_null(strstr(kdbx_error_last(), "larger than its gzip trailer says"));
+	/* cut short */
+	bad.len = gz.len / 3;
+	memcpy(bad.data + bad.len - 4, gz.data + gz.len - 4, 4);
+	assert_int_equal(stream_all(&bad, 1 << 20, &out), KDBX_ECORRUPT);
+	kdbx_buf_free(&bad);
+	kdbx_buf_free(&out);
 	kdbx_buf_free(&plain);
 	kdbx_buf_free(&gz);
 }
@@ -108,23 +101,19 @@ static void test_format_gzip_stream__stop_early(void **state)
 	(void)state;
 	sample(&plain, 200000);
 	gzip_of(&plain, &gz);
-	for (int mode = MODE_INLINE; mode <= MODE_THREAD; mode++) {
-		kdbx_gzip_stream *gs = NULL;
-		kdbx_buf in = KDBX_BUF_INIT, xml = KDBX_BUF_INIT;
-		size_t produced = 0;
-		bool done = true;
-		in.secure = xml.secure = true;
-		assert_int_equal(kdbx_buf_append(&in, gz.data, gz.len), KDBX_OK);
-		kdbx_gzip__stream_mode(mode);
-		assert_int_equal(kdbx_gzip__stream_start(&gs, &in, &xml, plain.len), KDBX_OK);
-		assert_int_equal(kdbx_gzip__stream_wait(gs, 1000, &produced, &done), KDBX_OK);
-		assert_true(produced >= 1000);
-		assert_false(done);
-		assert_memory_equal(kdbx_gzip__stream_out(gs), plain.data, 1000);
-		kdbx_gzip__stream_free(&gs); /* the thread stops and is joined */
-		kdbx_buf_free(&xml);
-	}
-	kdbx_gzip__stream_mode(MODE_AUTO);
+	kdbx_gzip_stream *gs = NULL;
+	kdbx_buf in = KDBX_BUF_INIT, xml = KDBX_BUF_INIT;
+	size_t produced = 0;
+	bool done = true;
+	in.secure = xml.secure = true;
+	assert_int_equal(kdbx_buf_append(&in, gz.data, gz.len), KDBX_OK);
+	assert_int_equal(kdbx_gzip__stream_start(&gs, &in, &xml, plain.len), KDBX_OK);
+	assert_int_equal(kdbx_gzip__stream_wait(gs, 1000, &produced, &done), KDBX_OK);
+	assert_true(produced >= 1000);
+	assert_false(done);
+	assert_memory_equal(kdbx_gzip__stream_out(gs), plain.data, 1000);
+	kdbx_gzip__stream_free(&gs); /* the rest is dropped */
+	kdbx_buf_free(&xml);
 	kdbx_buf_free(&plain);
 	kdbx_buf_free(&gz);
 }
@@ -195,7 +184,7 @@ static void open_streamed_equals_whole(kdbx_kdf_type kdf, uint32_t version)
 	assert_int_equal(kdbx_db_save_memory(db, key, &file, &len), KDBX_OK);
 	assert_int_equal(kdbx_db_file_version(db), version);
 	kdbx_buf whole = KDBX_BUF_INIT;
-	for (int mode = MODE_NEVER; mode >= MODE_INLINE; mode--) {
+	for (int mode = MODE_NEVER; mode >= MODE_ALWAYS; mode--) {
 		kdbx_db *back = NULL;
 		uint8_t *xml = NULL;
 		size_t xml_len = 0;
@@ -251,24 +240,20 @@ static void test_format_gzip_stream__hand_off_mid_stream(void **state)
 	assert_int_equal(kdbx_buf_append(&bad, "<!-- by hand -->", 16), KDBX_OK);
 	assert_int_equal(kdbx_buf_append(&bad, xml.data + at, xml.len - at), KDBX_OK);
 	gzip_of(&bad, &gz);
-	for (int mode = MODE_INLINE; mode <= MODE_THREAD; mode++) {
-		kdbx_container c;
-		kdbx_buf in = KDBX_BUF_INIT;
-		kdbx_db *back = NULL;
-		memset(&c, 0, sizeof(c));
-		c.xml.secure = in.secure = true;
-		assert_int_equal(kdbx_buf_append(&in, gz.data, gz.len), KDBX_OK);
-		kdbx_gzip__stream_mode(mode);
-		assert_int_equal(kdbx_gzip__stream_start(&c.xml_stream, &in, &c.xml, bad.len), KDBX_OK);
-		assert_int_equal(kdbx_db__alloc(&back), KDBX_OK);
-		assert_int_equal(kdbx_stream_new(&s, KDBX_STREAM_SALSA20, skey, 32), KDBX_OK);
-		assert_int_equal(kdbx_xml_read(back, &c, s), KDBX_OK);
-		kdbx_gzip__stream_mode(MODE_AUTO);
-		check_entries(back, n);
-		kdbx_stream_free(&s);
-		kdbx_container_free(&c);
-		kdbx_db_free(&back);
-	}
+	kdbx_container c;
+	kdbx_buf in = KDBX_BUF_INIT;
+	kdbx_db *back = NULL;
+	memset(&c, 0, sizeof(c));
+	c.xml.secure = in.secure = true;
+	assert_int_equal(kdbx_buf_append(&in, gz.data, gz.len), KDBX_OK);
+	assert_int_equal(kdbx_gzip__stream_start(&c.xml_stream, &in, &c.xml, bad.len), KDBX_OK);
+	assert_int_equal(kdbx_db__alloc(&back), KDBX_OK);
+	assert_int_equal(kdbx_stream_new(&s, KDBX_STREAM_SALSA20, skey, 32), KDBX_OK);
+	assert_int_equal(kdbx_xml_read(back, &c, s), KDBX_OK);
+	check_entries(back, n);
+	kdbx_stream_free(&s);
+	kdbx_container_free(&c);
+	kdbx_db_free(&back);
 	kdbx_buf_free(&xml);
 	kdbx_buf_free(&bad);
 	kdbx_buf_free(&gz);
@@ -278,7 +263,7 @@ static void test_format_gzip_stream__hand_off_mid_stream(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_gzip_stream__same_bytes_both_modes),
+		cmocka_unit_test(test_format_gzip_stream__same_bytes),
 		cmocka_unit_test(test_format_gzip_stream__damage_is_an_error),
 		cmocka_unit_test(test_format_gzip_stream__stop_early),
 		cmocka_unit_test(test_format_gzip_stream__open_streamed_equals_whole),
