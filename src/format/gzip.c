@@ -97,9 +97,13 @@ static bool inflate_whole(const uint8_t *in, size_t n, size_t hint, kdbx_buf *ou
 		return false; /* the zlib path reports it */
 	if ((d = libdeflate_alloc_decompressor()) == NULL)
 		return false;
+	/* The output is fresh memory: its page faults are shared with a spare CPU. */
+	kdbx_prefault *pf;
+	kdbx_prefault_start(&pf, out->data + out->len, hint);
 	/* NULL actual_out: anything but exactly hint bytes is SHORT_OUTPUT or
 	 * INSUFFICIENT_SPACE. Bytes after the member are ignored, as by zlib. */
 	r = libdeflate_gzip_decompress_ex(d, in, n, out->data + out->len, hint, &used, NULL);
+	kdbx_prefault_stop(&pf);
 	libdeflate_free_decompressor(d);
 	if (r != LIBDEFLATE_SUCCESS) {
 		kdbx_memzero(out->data + out->len, hint);
