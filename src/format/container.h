@@ -193,7 +193,7 @@ void kdbx_gzip__z_free(void *opaque, void *addr);
  * untouched; wait inflates until at least want bytes are out or the stream ended (*done);
  * free drops the rest. Streaming pays (in memory, not time) from KDBX_GZIP_STREAM_MIN bytes
  * of XML on. */
-#define KDBX_GZIP_STREAM_MIN ((size_t)64 << 20)
+#define KDBX_GZIP_STREAM_MIN ((size_t)256 << 20)
 typedef struct kdbx_gzip_stream kdbx_gzip_stream;
 bool kdbx_gzip__stream_wanted(size_t isize);
 int kdbx_gzip__stream_start(kdbx_gzip_stream **gs, kdbx_buf *in, kdbx_buf *xml, size_t isize);
