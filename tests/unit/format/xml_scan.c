@@ -39,18 +39,47 @@ static void r_end(void *ud, const char *name)
 	assert_int_equal(kdbx_buf_append(&r->ev, ">", 1), KDBX_OK);
 }
 
-/* Scans doc; returns the scanner's result, events in events (NUL-terminated), the
- * resume offset and prefix. */
-static int scan(const char *doc, char **events, size_t *resume, char **prefix)
+/* A source that reveals step more bytes per wait, whatever was asked: the driver must
+ * cope with any cut, also one smaller than it asked for. */
+typedef struct drip {
+	size_t have, size, step;
+} drip;
+
+static int drip_wait(void *ud, size_t want, size_t *len, bool *complete)
+{
+	drip *d = ud;
+	(void)want;
+	d->have = d->size - d->have < d->step ? d->size : d->have + d->step;
+	*len = d->have;
+	*complete = d->have == d->size;
+	return KDBX_OK;
+}
+
+/* Scans doc, whole (step 0) or through kdbx_xml_scan_stream with the document arriving
+ * step bytes at a time; returns the scanner's result, events in events (NUL-terminated),
+ * the resume offset and prefix. */
+static int scan_steps(const char *doc, size_t step, char **events, size_t *resume, char **prefix)
 {
 	rec r;
 	kdbx_xml_scan sc;
 	kdbx_buf copy = KDBX_BUF_INIT, pre = KDBX_BUF_INIT;
+	int rc;
 	memset(&r, 0, sizeof(r));
 	memset(&sc, 0, sizeof(sc));
-	assert_int_equal(kdbx_buf_append(&copy, doc, strlen(doc)), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&copy, doc, strlen(doc) + 1), KDBX_OK);
 	const kdbx_xml_scan_handlers h = {&r, r_start, r_text, r_end, NULL, 0, &r.stop};
-	int rc = kdbx_xml_scan_run(&sc, (char *)copy.data, copy.len, &h, resume);
+	*resume = 0;
+	if (step == 0) {
+		rc = kdbx_xml_scan_run(&sc, (char *)copy.data, strlen(doc), &h, resume);
+	} else {
+		drip d = {0, strlen(doc), step};
+		const kdbx_xml_scan_source src = {&d, drip_wait};
+		size_t len = 0;
+		int err = -1;
+		rc = kdbx_xml_scan_stream(&sc, (char *)copy.data, &src, &h, resume, &len, &err);
+		assert_int_equal(err, KDBX_OK);
+		assert_int_equal(len, strlen(doc));
+	}
 	assert_int_equal(kdbx_xml_scan_resume_prefix(&sc, &pre), KDBX_OK);
 	assert_int_equal(kdbx_buf_append(&r.ev, "", 1), KDBX_OK);
 	assert_int_equal(kdbx_buf_append(&pre, "", 1), KDBX_OK);
@@ -63,6 +92,10 @@ static int scan(const char *doc, char **events, size_t *resume, char **prefix)
 	return rc;
 }
 
+static int scan(const char *doc, char **events, size_t *resume, char **prefix)
+{
+	return scan_steps(doc, 0, events, resume, prefix);
+}
 static void test_format_xml_scan__keepass_documents_stay_fast(void **state)
 {
 	char *ev, *pre;
@@ -121,52 +154,6 @@ static void test_format_xml_scan__hands_off_what_it_does_not_know(void **state)
 	}
 }
 
-/* A source that reveals step more bytes per wait, whatever was asked: the driver must
- * cope with any cut, also one smaller than it asked for. */
-typedef struct drip {
-	size_t have, size, step;
-} drip;
-
-static int drip_wait(void *ud, size_t want, size_t *len, bool *complete)
-{
-	drip *d = ud;
-	(void)want;
-	d->have = d->size - d->have < d->step ? d->size : d->have + d->step;
-	*len = d->have;
-	*complete = d->have == d->size;
-	return KDBX_OK;
-}
-
-/* As scan(), through kdbx_xml_scan_stream with the document arriving step bytes at a time. */
-static int scan_dripped(const char *doc, size_t step, char **events, size_t *resume, char **prefix)
-{
-	rec r;
-	kdbx_xml_scan sc;
-	kdbx_buf copy = KDBX_BUF_INIT, pre = KDBX_BUF_INIT;
-	drip d = {0, strlen(doc), step};
-	const kdbx_xml_scan_source src = {&d, drip_wait};
-	size_t len = 0;
-	int err = -1;
-	memset(&r, 0, sizeof(r));
-	memset(&sc, 0, sizeof(sc));
-	assert_int_equal(kdbx_buf_append(&copy, doc, strlen(doc) + 1), KDBX_OK);
-	const kdbx_xml_scan_handlers h = {&r, r_start, r_text, r_end, NULL, 0, &r.stop};
-	*resume = 0;
-	int rc = kdbx_xml_scan_stream(&sc, (char *)copy.data, &src, &h, resume, &len, &err);
-	assert_int_equal(err, KDBX_OK);
-	assert_int_equal(len, strlen(doc));
-	assert_int_equal(kdbx_xml_scan_resume_prefix(&sc, &pre), KDBX_OK);
-	assert_int_equal(kdbx_buf_append(&r.ev, "", 1), KDBX_OK);
-	assert_int_equal(kdbx_buf_append(&pre, "", 1), KDBX_OK);
-	*events = kdbx_strdup((const char *)r.ev.data);
-	*prefix = kdbx_strdup((const char *)pre.data);
-	kdbx_buf_free(&r.ev);
-	kdbx_buf_free(&pre);
-	kdbx_buf_free(&copy);
-	kdbx_xml_scan_free(&sc);
-	return rc;
-}
-
 static void test_format_xml_scan__streamed_equals_whole(void **state)
 {
 	/* Cuts inside every construct: CR LF, "]]" and "]]>", references, UTF-8, tags,
@@ -186,7 +173,7 @@ static void test_format_xml_scan__streamed_equals_whole(void **state)
 		for (size_t step = 1; step <= strlen(docs[i]); step++) {
 			char *ev2, *pre2;
 			size_t resume2 = 0;
-			int got = scan_dripped(docs[i], step, &ev2, &resume2, &pre2);
+			int got = scan_steps(docs[i], step, &ev2, &resume2, &pre2);
 			if (got != want || strcmp(ev, ev2) != 0 || strcmp(pre, pre2) != 0 ||
 			    (want == KDBX_XML_SCAN_HANDOFF && resume != resume2))
 				fail_msg("doc %zu step %zu: rc %d/%d events [%s] / [%s] resume %zu/%zu", i,
