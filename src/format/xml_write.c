@@ -111,6 +111,17 @@ static inline uint8_t *put_open(writer *w, uint8_t *p, const char *name, size_t 
 	return p;
 }
 
+/* "</name>\n" (room for nl + 4 bytes at p). */
+static inline uint8_t *put_close(uint8_t *p, const char *name, size_t nl)
+{
+	*p++ = '<';
+	*p++ = '/';
+	p = cpy(p, name, nl);
+	*p++ = '>';
+	*p++ = '\n';
+	return p;
+}
+
 /* "<name>\n" (open) or "</name>\n" (close) on an indented line. */
 static void tag_line(writer *w, const char *name, size_t nl, bool close)
 {
@@ -251,11 +262,7 @@ static void leaf_raw(writer *w, const char *name, size_t nl, const char *v, size
 	} else {
 		*p++ = '>';
 		p = cpy(p, v, n);
-		*p++ = '<';
-		*p++ = '/';
-		p = cpy(p, name, nl);
-		*p++ = '>';
-		*p++ = '\n';
+		p = put_close(p, name, nl);
 	}
 	commit(w, p);
 }
@@ -275,11 +282,7 @@ static void leaf_text(writer *w, const char *name, size_t nl, const char *v, siz
 		size_t i = 0;
 		p = put_open(w, p, name, nl);
 		p = escape_into(p, (const uint8_t *)v, n, &i, n);
-		*p++ = '<';
-		*p++ = '/';
-		p = cpy(p, name, nl);
-		*p++ = '>';
-		*p++ = '\n';
+		p = put_close(p, name, nl);
 		commit(w, p);
 		return;
 	}
@@ -291,12 +294,7 @@ static void leaf_text(writer *w, const char *name, size_t nl, const char *v, siz
 	put_text(w, v, n);
 	if (!(p = room(w, tail)))
 		return;
-	*p++ = '<';
-	*p++ = '/';
-	p = cpy(p, name, nl);
-	*p++ = '>';
-	*p++ = '\n';
-	commit(w, p);
+	commit(w, put_close(p, name, nl));
 }
 
 static void open_el_n(writer *w, const char *name, size_t nl)
@@ -381,12 +379,7 @@ static void leaf_b64_n(writer *w, const char *name, size_t nl, const uint8_t *d,
 	}
 	if (!(p = room(w, nl + 4)))
 		return;
-	*p++ = '<';
-	*p++ = '/';
-	p = cpy(p, name, nl);
-	*p++ = '>';
-	*p++ = '\n';
-	commit(w, p);
+	commit(w, put_close(p, name, nl));
 }
 
 static void leaf_tri_n(writer *w, const char *name, size_t nl, kdbx_tristate t)
