@@ -1726,34 +1726,8 @@ static int parse_expat(reader *r, const kdbx_buf *prefix, const char *data, size
 	return r->err;
 }
 
-static int parse(reader *r, kdbx_container *c)
-{
-	kdbx_xml_scan sc;
-	kdbx_buf prefix = KDBX_BUF_INIT;
-	const kdbx_xml_scan_handlers h = {r, scan_start, scan_text, scan_end, scan_consumed,
-	                                  RELEASE_STEP, &r->err};
-	/* KDBX4: the first xml_skip bytes are what is left of the inner header */
-	char *data = (char *)c->xml.data + c->xml_skip, *end = (char *)c->xml.data + c->xml.len;
-	size_t resume = 0;
-	int rc;
-
-	memset(&sc, 0, sizeof(sc));
-	switch (kdbx_xml_scan_run(&sc, data, (size_t)(end - data), &h, &resume)) {
-	case KDBX_XML_SCAN_DONE:
-	case KDBX_XML_SCAN_STOPPED: rc = r->err; break;
-	case KDBX_XML_SCAN_NOMEM: rc = kdbx_error__set(KDBX_ENOMEM, "out of memory"); break;
-	default:
-		if ((rc = kdbx_xml_scan_resume_prefix(&sc, &prefix)) != KDBX_OK)
-			break;
-		rc = parse_expat(r, &prefix, data + resume, (size_t)(end - (data + resume)), resume);
-		break;
-	}
-	kdbx_xml_scan_free(&sc);
-	kdbx_buf_free(&prefix);
-	return rc;
-}
-
-/* The container's inflater as the scanner's source (xml_scan.h). */
+/* The container's XML as the scanner's source (xml_scan.h): all there at once, or still
+ * being inflated (c->xml_stream). */
 typedef struct stream_src {
 	kdbx_container *c;
 	const uint8_t *doc; /* document start in xml's original mapping */
@@ -1767,8 +1741,9 @@ static int stream_wait(void *ud, size_t want, size_t *len, bool *complete)
 	return rc;
 }
 
-/* As parse(), on a document that is still being inflated (c->xml_stream). */
-static int parse_stream(reader *r, kdbx_container *c)
+/* The scanner on the document as far as it is there, expat from where the scanner hands
+ * off (KDBX4: the first xml_skip bytes are what is left of the inner header). */
+static int parse(reader *r, kdbx_container *c)
 {
 	kdbx_xml_scan sc;
 	kdbx_buf prefix = KDBX_BUF_INIT;
@@ -1783,11 +1758,12 @@ static int parse_stream(reader *r, kdbx_container *c)
 
 	memset(&sc, 0, sizeof(sc));
 	switch (kdbx_xml_scan_stream(&sc, data, &source, &h, &resume, &len, &err)) {
-	case KDBX_XML_SCAN_DONE: rc = r->err; break;
+	case KDBX_XML_SCAN_DONE:
 	case KDBX_XML_SCAN_STOPPED: rc = r->err; break;
 	case KDBX_XML_SCAN_NOMEM: rc = kdbx_error__set(KDBX_ENOMEM, "out of memory"); break;
 	case KDBX_XML_SCAN_SOURCE: rc = err; break;
 	default:
+		/* (expat reports an empty final buffer inconsistently: no-memory under some allocators) */
 		if (len == 0) {
 			rc = kdbx_error__set(KDBX_ECORRUPT, "XML error: empty document");
 			break;
@@ -1838,12 +1814,7 @@ int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream)
 		it->bin = SIZE_MAX;
 	}
 
-	/* expat reports an empty final buffer inconsistently (no-memory under some allocators). */
-	if (c->xml_stream == NULL && c->xml.len <= c->xml_skip) {
-		rc = kdbx_error__set(KDBX_ECORRUPT, "XML error: empty document");
-		goto out;
-	}
-	if ((rc = c->xml_stream != NULL ? parse_stream(&r, c) : parse(&r, c)) != KDBX_OK)
+	if ((rc = parse(&r, c)) != KDBX_OK)
 		goto out;
 	if (r.err) {
 		rc = r.err;
