@@ -38,6 +38,8 @@ void kdbx_secure_free(void *p, size_t n);
  * runnable threads than CPUs). Work split over two threads only pays when the second one
  * really runs. */
 bool kdbx_cpu_spare(void);
+/* cpu.c: the CPUs this process may run on (affinity mask, else the online count). */
+int kdbx_cpu_count(void);
 
 /* prefault.c: while the caller fills p[0..n) from the front, a helper thread on a spare CPU
  * maps its pages from the end backwards (contents untouched), so first-touch page faults run

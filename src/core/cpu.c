@@ -23,16 +23,20 @@ static int runnable_now(void)
 	return running;
 }
 
-bool kdbx_cpu_spare(void)
+int kdbx_cpu_count(void)
 {
 	cpu_set_t set;
-	double load;
-	int cpus, running;
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		cpus = CPU_COUNT(&set);
-	else
-		cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+		return CPU_COUNT(&set);
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+bool kdbx_cpu_spare(void)
+{
+	double load;
+	int cpus = kdbx_cpu_count(), running;
+
 	if (cpus < 2)
 		return false;
 	if ((running = runnable_now()) > 0)

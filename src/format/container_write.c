@@ -1,7 +1,6 @@
 /* Save, step 2: key derivation, key-free payload (gzip, framing) and the sealing
  * (cipher, HMAC), and the overlapped save that runs the derivation on a worker
  * thread while the caller writes the XML (container.h). */
-#include <sched.h>
 #include <stdio.h>
 
 #include "crypto/crypto.h"
@@ -79,12 +78,6 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-static bool two_cpus(void)
-{
-	cpu_set_t set;
-	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 2;
-}
-
 void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *c,
                                 const kdbx_key *key)
 {
@@ -99,7 +92,7 @@ void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *
 	w->kdf = c->kdf;
 	memcpy(w->master_seed, c->master_seed, sizeof(w->master_seed));
 	/* Providers may prompt or call back into the application: keep them on its thread. */
-	if (!two_cpus() || kdbx_key_has_challenge_response(key))
+	if (kdbx_cpu_count() < 2 || kdbx_key_has_challenge_response(key))
 		return;
 	w->threaded = pthread_create(&w->thread, NULL, worker_run, w) == 0;
 }
