@@ -92,32 +92,14 @@ const cli_command cli_cmd_help = {"help", "[COMMAND]", "Show the commands or the
 const cli_command cli_cmd_version = {"version", "", "Show the version.", CLI_F_JSON, NULL, 0, 0,
                                      run_version};
 
-/* Opening a big vault allocates tens of MB of small objects, and with 4 KiB pages the page
- * faults are about a quarter of the time (10k entries: 0.31 s -> 0.23 s with 2 MiB pages).
- * glibc (>= 2.35) puts its heap on transparent huge pages only when told so by the
- * environment at start-up, so the CLI sets that and runs itself again, once, before it
- * has read or opened anything. An existing GLIBC_TUNABLES (the user's own settings) or
- * KDBX_NO_HUGEPAGES leaves the process as it is, and so does a failed exec. */
-static void heap_on_huge_pages(char **argv)
-{
-	if (getenv("GLIBC_TUNABLES") != NULL || getenv("KDBX_NO_HUGEPAGES") != NULL)
-		return;
-	if (setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0)
-		return;
-	execv("/proc/self/exe", argv);
-	(void)unsetenv("GLIBC_TUNABLES");
-}
-
 int main(int argc, char **argv)
 {
 	const cli_command *cmd;
 	cli_ctx ctx;
 	int rc;
 
-	if (argc >= 2 && strcmp(argv[1], "version") != 0 && strcmp(argv[1], "--version") != 0 &&
-	    strcmp(argv[1], "-v") != 0 && strcmp(argv[1], "help") != 0 && strcmp(argv[1], "-h") != 0 &&
-	    strcmp(argv[1], "--help") != 0)
-		heap_on_huge_pages(argv);
+	if (getenv("KDBX_NO_HUGEPAGES") == NULL)
+		cli_heap_on_huge_pages(); /* cli/heap.c */
 	harden_process();
 	setlocale(LC_CTYPE, "");
 	if (argc < 2) {

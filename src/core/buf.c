@@ -19,7 +19,10 @@ int kdbx_buf_reserve(kdbx_buf *b, size_t extra)
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	if (b->secure) {
-		/* Page-sized and larger blocks grow by mremap: no copy, nothing to wipe. */
+		/* Page-sized and larger blocks grow by mremap: no copy, nothing to wipe. From
+		 * 2 MiB on, whole huge pages: a partial last one would fault in 4 KiB at a time
+		 * (up to 511 faults, each ~10 us in a VM). */
+		cap = kdbx_secure_round(cap);
 		p = kdbx_secure_realloc(b->data, b->cap, cap);
 		if (p == NULL)
 			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
