@@ -212,9 +212,8 @@ static inline int kx_eq(const char *a, const char *b, size_t n)
 	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
-static inline int kx_name_lookup(const char *s)
+static inline int kx_name_lookup(const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	if (n < 3 || n > 40)
 		return KX_UNKNOWN;
 	uint32_t k = (uint32_t)n | ((uint32_t)(unsigned char)s[0] << 8) |

@@ -900,7 +900,7 @@ static void open_container(reader *r, frame *f, int kind, const frame *parent)
 	}
 }
 
-static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+static void on_start(void *ud, const char *name, size_t name_len, const char **attrs)
 {
 	reader *r = ud;
 	if (r->err)
@@ -913,7 +913,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		cap_start(r, name, attrs);
 		return;
 	}
-	int id = kx_name_lookup(name);
+	int id = kx_name_lookup(name, name_len);
 	if (r->depth == 0) {
 		if (r->seen_root_elem || id != KX_KeePassFile) {
 			fail(r, KDBX_ECORRUPT, "not a KeePass XML document");
@@ -1626,10 +1626,6 @@ static void reader_free(reader *r)
 
 /* ---- driving the parse: the fast scanner, then expat for what it hands off ---- */
 
-static void scan_start(void *ud, const char *name, const char **attrs)
-{
-	on_start(ud, name, attrs);
-}
 
 static void scan_text(void *ud, const char *s, int len)
 {
@@ -1659,7 +1655,7 @@ static bool in_prefix(reader *r)
 static void XMLCALL fb_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
 	if (!in_prefix(ud))
-		on_start(ud, name, attrs);
+		on_start(ud, name, strlen(name), attrs);
 }
 
 static void XMLCALL fb_text(void *ud, const XML_Char *s, int len)
@@ -1747,7 +1743,7 @@ static int parse(reader *r, kdbx_container *c)
 {
 	kdbx_xml_scan sc;
 	kdbx_buf prefix = KDBX_BUF_INIT;
-	const kdbx_xml_scan_handlers h = {r, scan_start, scan_text, scan_end, scan_consumed,
+	const kdbx_xml_scan_handlers h = {r, on_start, scan_text, scan_end, scan_consumed,
 	                                  RELEASE_STEP, &r->err};
 	stream_src src = {c, c->xml.data + c->xml_skip};
 	const kdbx_xml_scan_source source = {&src, stream_wait};

@@ -228,6 +228,22 @@ static int push_name(kdbx_xml_scan *sc, const char *name, size_t n)
 	return 0;
 }
 
+/* memcmp for the short element names of an end tag, inlined: the call was 2% of a parse. */
+static bool same_name(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; n > 0; n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
 /* The innermost open name (depth > 0) and its length. */
 static const char *top_name(const kdbx_xml_scan *sc, size_t *n)
 {
@@ -370,7 +386,7 @@ static char *start_tag(scan_state *st, char *p, char *end, int *rc)
 	}
 	attrs[2 * nat] = NULL;
 	st->sc->started = true;
-	st->h->start(st->h->ud, name, attrs);
+	st->h->start(st->h->ud, name, name_len, attrs);
 	if (empty && !stopped(st)) {
 		st->h->end(st->h->ud, name);
 		st->sc->names_len -= name_len + 1;
@@ -390,7 +406,7 @@ static char *end_tag(scan_state *st, char *p, char *end)
 		return NULL;
 	const char *name = top_name(sc, &n);
 	char *q = p + 2;
-	if ((size_t)(end - q) <= n || memcmp(q, name, n) != 0 || is_name_char(q[n]))
+	if ((size_t)(end - q) <= n || !same_name(q, name, n) || is_name_char(q[n]))
 		return NULL;
 	q += n;
 	while (q < end && is_space(*q))

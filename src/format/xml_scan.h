@@ -21,8 +21,9 @@
 typedef struct kdbx_xml_scan_handlers {
 	void *ud;
 	/* name and attribute strings are NUL-terminated and live until the handler returns;
-	 * attrs is name, value, name, value, ..., NULL like expat's. */
-	void (*start)(void *ud, const char *name, const char **attrs);
+	 * attrs is name, value, name, value, ..., NULL like expat's. name_len saves the
+	 * handler a strlen per element. */
+	void (*start)(void *ud, const char *name, size_t name_len, const char **attrs);
 	void (*text)(void *ud, const char *s, int len);
 	void (*end)(void *ud, const char *name);
 	/* Called between tokens when at least release_step bytes were consumed since the last

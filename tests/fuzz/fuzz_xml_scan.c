@@ -24,12 +24,14 @@ static void put(trace *t, const char *s, size_t n)
 		abort();
 }
 
-static void ev_start(void *ud, const char *name, const char **attrs)
+static void ev_start(void *ud, const char *name, size_t name_len, const char **attrs)
 {
 	trace *t = ud;
+	if (name_len != strlen(name))
+		abort(); /* the scanner's length must be the name's */
 	t->in_text = false;
 	put(t, "<", 1);
-	put(t, name, strlen(name) + 1);
+	put(t, name, name_len + 1);
 	for (size_t i = 0; attrs[i] != NULL; i += 2) {
 		put(t, attrs[i], strlen(attrs[i]) + 1);
 		put(t, attrs[i + 1], strlen(attrs[i + 1]) + 1);
@@ -62,7 +64,7 @@ static bool dropped(trace *t)
 static void XMLCALL x_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
 	if (!dropped(ud))
-		ev_start(ud, name, attrs);
+		ev_start(ud, name, strlen(name), attrs);
 }
 
 static void XMLCALL x_text(void *ud, const XML_Char *s, int len)

@@ -10,11 +10,12 @@ typedef struct rec {
 	int stop;
 } rec;
 
-static void r_start(void *ud, const char *name, const char **attrs)
+static void r_start(void *ud, const char *name, size_t name_len, const char **attrs)
 {
 	rec *r = ud;
+	assert_int_equal(name_len, strlen(name));
 	assert_int_equal(kdbx_buf_append(&r->ev, "<", 1), KDBX_OK);
-	assert_int_equal(kdbx_buf_append(&r->ev, name, strlen(name)), KDBX_OK);
+	assert_int_equal(kdbx_buf_append(&r->ev, name, name_len), KDBX_OK);
 	for (size_t i = 0; attrs[i] != NULL; i += 2) {
 		assert_int_equal(kdbx_buf_append(&r->ev, " ", 1), KDBX_OK);
 		assert_int_equal(kdbx_buf_append(&r->ev, attrs[i], strlen(attrs[i])), KDBX_OK);
