@@ -41,14 +41,6 @@ bool kdbx_cpu_spare(void);
 /* cpu.c: the CPUs this process may run on (affinity mask, else the online count). */
 int kdbx_cpu_count(void);
 
-/* prefault.c: while the caller fills p[0..n) from the front, a helper thread on a spare CPU
- * maps its pages from the end backwards (contents untouched), so first-touch page faults run
- * on two CPUs. Best effort: no thread (*pf NULL) when n < KDBX_PREFAULT_MIN, no CPU is
- * spare, or anything fails. stop waits for the thread. */
-#define KDBX_PREFAULT_MIN ((size_t)8 << 20)
-typedef struct kdbx_prefault kdbx_prefault;
-void kdbx_prefault_start(kdbx_prefault **pf, void *p, size_t n);
-void kdbx_prefault_stop(kdbx_prefault **pf);
 /* Grows a kdbx_secure_alloc block of old_n bytes to new_n (>= old_n), keeping
  * the contents; the old block is wiped/unmapped on success and left intact
  * (still owned by the caller) on failure (NULL). */

@@ -186,14 +186,12 @@ int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *ou
 /* gzip.c: the trailer's ISIZE when plausible (<= max_out, <= deflate's ratio), else 0;
  * zlib allocators that wipe what they free (shared with gzip_stream.c). */
 size_t kdbx_gzip__size_hint(const uint8_t *in, size_t n, size_t max_out);
-void *kdbx_gzip__z_alloc(void *opaque, unsigned items, unsigned size);
-void kdbx_gzip__z_free(void *opaque, void *addr);
 /* gzip_stream.c: inflating while the XML is parsed. start takes over in (the gzip member)
  * and reserves isize bytes (the trailer's ISIZE: more output is damage) at the end of xml,
  * untouched; wait inflates until at least want bytes are out or the stream ended (*done);
- * free drops the rest. Streaming pays (in memory, not time) from KDBX_GZIP_STREAM_MIN bytes
- * of XML on. */
-#define KDBX_GZIP_STREAM_MIN ((size_t)256 << 20)
+ * free drops the rest. From KDBX_GZIP_STREAM_MIN bytes of XML on, streaming saves the page
+ * faults of a whole XML buffer (gzip_stream.c); below, the buffer is small anyway. */
+#define KDBX_GZIP_STREAM_MIN ((size_t)4 << 20)
 typedef struct kdbx_gzip_stream kdbx_gzip_stream;
 bool kdbx_gzip__stream_wanted(size_t isize);
 int kdbx_gzip__stream_start(kdbx_gzip_stream **gs, kdbx_buf *in, kdbx_buf *xml, size_t isize);

@@ -1,5 +1,6 @@
 /* gzip (RFC 1952) compression of the KDBX inner payload: libdeflate for the
- * whole-buffer fast paths, zlib for streaming inflate of odd input.
+ * whole-buffer fast paths, zlib for inflating odd input (ISA-L streams the big
+ * documents, gzip_stream.c).
  * Spec: ../shared/reference/keepassxc-notes.md section 3.6. */
 #include <libdeflate.h>
 #include <limits.h>
@@ -29,7 +30,7 @@
 /* zlib's window and state hold plaintext: allocate with a size prefix so it can be wiped. */
 #define ZHDR 16 /* keeps malloc's 16-byte alignment */
 
-void *kdbx_gzip__z_alloc(void *opaque, unsigned items, unsigned size)
+static void *z_alloc(void *opaque, unsigned items, unsigned size)
 {
 	(void)opaque;
 	if (size != 0 && items > (SIZE_MAX - ZHDR) / size)
@@ -42,7 +43,7 @@ void *kdbx_gzip__z_alloc(void *opaque, unsigned items, unsigned size)
 	return p + ZHDR;
 }
 
-void kdbx_gzip__z_free(void *opaque, void *addr)
+static void z_free(void *opaque, void *addr)
 {
 	(void)opaque;
 	if (addr == Z_NULL)
@@ -97,13 +98,9 @@ static bool inflate_whole(const uint8_t *in, size_t n, size_t hint, kdbx_buf *ou
 		return false; /* the zlib path reports it */
 	if ((d = libdeflate_alloc_decompressor()) == NULL)
 		return false;
-	/* The output is fresh memory: its page faults are shared with a spare CPU. */
-	kdbx_prefault *pf;
-	kdbx_prefault_start(&pf, out->data + out->len, hint);
 	/* NULL actual_out: anything but exactly hint bytes is SHORT_OUTPUT or
 	 * INSUFFICIENT_SPACE. Bytes after the member are ignored, as by zlib. */
 	r = libdeflate_gzip_decompress_ex(d, in, n, out->data + out->len, hint, &used, NULL);
-	kdbx_prefault_stop(&pf);
 	libdeflate_free_decompressor(d);
 	if (r != LIBDEFLATE_SUCCESS) {
 		kdbx_memzero(out->data + out->len, hint);
@@ -122,8 +119,8 @@ int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *ou
 	if (inflate_whole(in, n, hint, out))
 		return KDBX_OK;
 	memset(&zs, 0, sizeof(zs));
-	zs.zalloc = kdbx_gzip__z_alloc;
-	zs.zfree = kdbx_gzip__z_free;
+	zs.zalloc = z_alloc;
+	zs.zfree = z_free;
 	if (inflateInit2(&zs, GZIP_WINDOW) != Z_OK)
 		return kdbx_error__set(KDBX_ENOMEM, "zlib init failed");
 	zs.next_in = (Bytef *)(uintptr_t)in;

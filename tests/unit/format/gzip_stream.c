@@ -85,6 +85,16 @@ static void test_format_gzip_stream__damage_is_an_error(void **state)
 	memcpy(bad.data + bad.len - 4, &lie, 4);
 	assert_int_equal(stream_all(&bad, 1 << 20, &out), KDBX_ECORRUPT);
 	assert_non_null(strstr(kdbx_error_last(), "larger than its gzip trailer says"));
+	/* a wrong CRC-32, and a trailer that says more than there is */
+	memcpy(bad.data, gz.data, gz.len);
+	bad.data[bad.len - 8] ^= 1;
+	assert_int_equal(stream_all(&bad, 1 << 20, &out), KDBX_ECORRUPT);
+	assert_non_null(strstr(kdbx_error_last(), "compressed payload"));
+	memcpy(bad.data, gz.data, gz.len);
+	lie = (uint32_t)(plain.len + 1);
+	memcpy(bad.data + bad.len - 4, &lie, 4);
+	assert_int_equal(stream_all(&bad, 1 << 20, &out), KDBX_ECORRUPT);
+	assert_int_equal(out.len, 0);
 	/* cut short */
 	bad.len = gz.len / 3;
 	memcpy(bad.data + bad.len - 4, gz.data + gz.len - 4, 4);
