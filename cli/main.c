@@ -98,8 +98,10 @@ int main(int argc, char **argv)
 	cli_ctx ctx;
 	int rc;
 
-	if (getenv("KDBX_NO_HUGEPAGES") == NULL)
-		cli_heap_on_huge_pages(); /* cli/heap.c */
+	if (argc >= 2 && strcmp(argv[1], "version") != 0 && strcmp(argv[1], "--version") != 0 &&
+	    strcmp(argv[1], "-v") != 0 && strcmp(argv[1], "help") != 0 && strcmp(argv[1], "-h") != 0 &&
+	    strcmp(argv[1], "--help") != 0)
+		cli_heap_on_huge_pages(argv); /* cli/heap.c: may run the process again */
 	harden_process();
 	setlocale(LC_CTYPE, "");
 	if (argc < 2) {
