@@ -49,6 +49,11 @@ void *kdbx_secure_realloc(void *p, size_t old_n, size_t new_n);
  * or larger block of n bytes; returns how many bytes were released (0 for a
  * small block). The rest is the block (p + released, n - released). */
 size_t kdbx_secure_release_front(void *p, size_t n, size_t drop);
+/* Moves the n bytes (whole pages) at p to dst, a never-touched range of the same
+ * mapping that does not overlap them: the memory goes with them, so writing at dst
+ * does not fault, and p..p+n is unmapped. Contents are not wiped (they stay in the
+ * mapping, which wipes them when freed). False on failure: nothing moved. */
+bool kdbx_secure_move(void *p, size_t n, void *dst);
 /* Process hardening: RLIMIT_CORE 0 and PR_SET_DUMPABLE 0 (called by the CLI). */
 void kdbx_harden_process(void);
 

@@ -232,6 +232,18 @@ size_t kdbx_secure_release_front(void *p, size_t n, size_t drop)
 	return drop;
 }
 
+bool kdbx_secure_move(void *p, size_t n, void *dst)
+{
+	size_t ps = page_size();
+
+	if (p == NULL || dst == NULL || n == 0 || n % ps != 0 || (uintptr_t)p % ps != 0 ||
+	    (uintptr_t)dst % ps != 0)
+		return false;
+	/* The pages stay in the same secure mapping (MADV_DONTDUMP moves with them) and
+	 * are wiped when it is freed, so nothing is wiped here. */
+	return mremap(p, n, n, MREMAP_MAYMOVE | MREMAP_FIXED, dst) != MAP_FAILED;
+}
+
 void kdbx_harden_process(void)
 {
 	struct rlimit rl = {0, 0};

@@ -40,6 +40,25 @@ int kdbx_container_xml_wait(kdbx_container *c, const uint8_t *upto, bool *comple
 	return rc;
 }
 
+void kdbx_container_xml_release(kdbx_container *c, const uint8_t *upto)
+{
+	size_t n = upto > c->xml.data ? (size_t)(upto - c->xml.data) : 0;
+	size_t moved = 0;
+
+	if (n > c->xml.len)
+		return;
+	if (c->xml_stream != NULL)
+		moved = kdbx_gzip__stream_recycle(c->xml_stream, c->xml.data, n, c->xml.data + c->xml.cap);
+	if (moved == 0) {
+		kdbx_buf_release_front(&c->xml, n);
+		return;
+	}
+	/* the rest (under a huge page) goes with the next release */
+	c->xml.data += moved;
+	c->xml.len -= moved;
+	c->xml.cap -= moved;
+}
+
 int kdbx_container__check_kdf_limits(const kdbx_kdf_params *p, const kdbx_open_options *opts)
 {
 	bool skip = opts != NULL && opts->skip_kdf_limits;

@@ -69,6 +69,9 @@ void kdbx_container_free(kdbx_container *c);
  * sets c->xml.len to the bytes there. Without a stream: complete at once. Errors of the
  * inflater (damage, truncation) are returned here. */
 int kdbx_container_xml_wait(kdbx_container *c, const uint8_t *upto, bool *complete);
+/* The reader is done with c->xml before upto: those pages are recycled for the output
+ * still to come while the XML is inflated, else unmapped (kdbx_buf_release_front). */
+void kdbx_container_xml_release(kdbx_container *c, const uint8_t *upto);
 
 /* Parses + decrypts a whole file image. KDBX_EAUTH on wrong key (HMAC /
  * stream start bytes / padding), KDBX_ECORRUPT on damage, KDBX_EUNSUPPORTED. */
@@ -198,6 +201,11 @@ int kdbx_gzip__stream_start(kdbx_gzip_stream **gs, kdbx_buf *in, kdbx_buf *xml, 
 int kdbx_gzip__stream_wait(kdbx_gzip_stream *gs, size_t want, size_t *produced, bool *done);
 void kdbx_gzip__stream_free(kdbx_gzip_stream **gs);
 const uint8_t *kdbx_gzip__stream_out(const kdbx_gzip_stream *gs); /* where output starts */
+/* Moves whole huge pages of [from, from + n), output the reader is done with, to the
+ * untouched part of the output ahead of the inflater (map_end: the end of the mapping);
+ * returns the bytes moved, 0 when there is no room (the caller unmaps them instead). */
+size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n,
+                                 const uint8_t *map_end);
 /* test hook: 0 by size, 1 always, 2 never */
 void kdbx_gzip__stream_mode(int mode);
 int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);

@@ -1642,7 +1642,7 @@ static void scan_end(void *ud, const char *name)
 static void scan_consumed(void *ud, const char *pos)
 {
 	reader *r = ud;
-	kdbx_buf_release_front(&r->c->xml, (size_t)((const uint8_t *)pos - r->c->xml.data));
+	kdbx_container_xml_release(r->c, (const uint8_t *)pos);
 }
 
 /* expat after a hand-off first parses the synthetic prefix (xml_scan.h): its events are

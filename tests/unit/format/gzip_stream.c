@@ -128,6 +128,53 @@ static void test_format_gzip_stream__stop_early(void **state)
 	kdbx_buf_free(&gz);
 }
 
+/* What the reader has read moved ahead of the inflater, as kdbx_container_xml_release does
+ * (kdbx_gzip__stream_recycle): every byte still comes out as a whole inflate gives it, and
+ * the pages are reused, not just unmapped. */
+static void test_format_gzip_stream__recycled_pages(void **state)
+{
+	kdbx_buf plain = KDBX_BUF_INIT, gz = KDBX_BUF_INIT, in = KDBX_BUF_INIT, xml = KDBX_BUF_INIT;
+	kdbx_gzip_stream *gs = NULL;
+	size_t produced = 0, checked = 0, moved_total = 0;
+	bool done = false;
+	(void)state;
+	sample(&plain, 1000000); /* ~24 MB */
+	gzip_of(&plain, &gz);
+	in.secure = xml.secure = true;
+	assert_int_equal(kdbx_buf_append(&in, gz.data, gz.len), KDBX_OK);
+	assert_int_equal(kdbx_gzip__stream_start(&gs, &in, &xml, plain.len), KDBX_OK);
+	const uint8_t *out = kdbx_gzip__stream_out(gs);
+	while (!done) {
+		assert_int_equal(kdbx_gzip__stream_wait(gs, produced + ((size_t)1 << 20), &produced, &done),
+		                 KDBX_OK);
+		assert_true(produced <= plain.len);
+		/* The reader lags 3 MiB behind the output, and the bytes it has not read yet are
+		 * checked after the move: pages must not land where output is waiting. */
+		const size_t lag = (size_t)3 << 20;
+		if (out + produced >= xml.data + lag) {
+			size_t n = (size_t)(out + produced - lag - xml.data);
+			size_t moved = kdbx_gzip__stream_recycle(gs, xml.data, n, xml.data + xml.cap);
+			assert_true(moved % KDBX_SECURE_HUGE == 0 && moved <= n);
+			xml.data += moved;
+			xml.cap -= moved;
+			moved_total += moved;
+		}
+		size_t from = checked > lag ? checked - lag : 0;
+		if ((size_t)(xml.data - out) > from)
+			from = (size_t)(xml.data - out);
+		assert_memory_equal(out + from, plain.data + from, produced - from);
+		checked = produced;
+	}
+	assert_int_equal(checked, plain.len);
+	assert_true(moved_total >= plain.len / 2);
+	/* nothing left to move into once the output is complete */
+	assert_int_equal(kdbx_gzip__stream_recycle(gs, xml.data, KDBX_SECURE_HUGE, xml.data + xml.cap), 0);
+	kdbx_gzip__stream_free(&gs);
+	kdbx_buf_free(&xml);
+	kdbx_buf_free(&plain);
+	kdbx_buf_free(&gz);
+}
+
 /* n entries; KDBX 3.1 with AES_KDBX3, else 4.x (1 round: a fast test). */
 static kdbx_db *many_entries(size_t n, kdbx_kdf_type kdf)
 {
@@ -276,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_format_gzip_stream__same_bytes),
 		cmocka_unit_test(test_format_gzip_stream__damage_is_an_error),
 		cmocka_unit_test(test_format_gzip_stream__stop_early),
+		cmocka_unit_test(test_format_gzip_stream__recycled_pages),
 		cmocka_unit_test(test_format_gzip_stream__open_streamed_equals_whole),
 		cmocka_unit_test(test_format_gzip_stream__hand_off_mid_stream),
 	};
