@@ -78,9 +78,6 @@ enum { CLI_OPT_HELP = 1, CLI_OPT_QUIET, CLI_OPT_JSON };
 extern const cli_command *const cli_commands[];
 const cli_command *cli_command_find(const char *name);
 void cli_usage(FILE *f, const cli_command *cmd);
-/* heap.c: puts the malloc heap on 2 MiB pages (a large vault opens faster); may run the
- * process again with argv. */
-void cli_heap_on_huge_pages(char **argv);
 
 /* --- args.c --- */
 /* Parses argv (after the command name) into ctx. Returns 0, -1 on a usage

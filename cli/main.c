@@ -98,10 +98,6 @@ int main(int argc, char **argv)
 	cli_ctx ctx;
 	int rc;
 
-	if (argc >= 2 && strcmp(argv[1], "version") != 0 && strcmp(argv[1], "--version") != 0 &&
-	    strcmp(argv[1], "-v") != 0 && strcmp(argv[1], "help") != 0 && strcmp(argv[1], "-h") != 0 &&
-	    strcmp(argv[1], "--help") != 0)
-		cli_heap_on_huge_pages(argv); /* cli/heap.c: may run the process again */
 	harden_process();
 	setlocale(LC_CTYPE, "");
 	if (argc < 2) {
