@@ -36,14 +36,31 @@ int kdbx_base64_encode(kdbx_buf *out, const uint8_t *in, size_t n)
 	return KDBX_OK;
 }
 
+/* The value of each alphabet character, X (0x80) for every other byte ('=' too). */
+#define X 0x80
+static const uint8_t b64_dec[256] = {
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, 62, X, X, X, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
+	X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
+	X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+};
+#undef X
+
 static int b64_val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
+	return b64_dec[c] == 0x80 ? -1 : b64_dec[c];
 }
 
 size_t kdbx_base64_decoded_max(size_t n)
@@ -60,7 +77,24 @@ int kdbx_base64_decode(kdbx_buf *out, const char *in, size_t n)
 		return kdbx_error__set(KDBX_ECORRUPT, "invalid base64 length");
 	if ((rc = kdbx_buf_reserve(out, n / 4 * 3)) != KDBX_OK)
 		return rc;
-	for (i = 0; i < n; i += 4) {
+	/* All quanta but the last have no padding: one table load per character and one
+	 * check per quantum (an open decodes a UUID and a protected value per field). */
+	const uint8_t *s = (const uint8_t *)in;
+	uint8_t *o = out->data + out->len;
+	for (i = 0; i + 4 < n; i += 4) {
+		uint32_t a = b64_dec[s[i]], b = b64_dec[s[i + 1]], c = b64_dec[s[i + 2]], d = b64_dec[s[i + 3]];
+		if (((a | b | c | d) & 0x80) != 0) {
+			out->len = (size_t)(o - out->data);
+			goto bad;
+		}
+		uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+		o[0] = (uint8_t)(v >> 16);
+		o[1] = (uint8_t)(v >> 8);
+		o[2] = (uint8_t)v;
+		o += 3;
+	}
+	out->len = (size_t)(o - out->data);
+	for (; i < n; i += 4) { /* the last quantum */
 		int a = b64_val((unsigned char)in[i]), b = b64_val((unsigned char)in[i + 1]);
 		int c = b64_val((unsigned char)in[i + 2]), d = b64_val((unsigned char)in[i + 3]);
 		bool last = i + 4 == n;

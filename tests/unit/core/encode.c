@@ -47,7 +47,8 @@ static void test_core_encode__base64_binary_roundtrip(void **state)
 
 static void test_core_encode__base64_rejects_invalid(void **state)
 {
-	const char *bad[] = {"yy", "Zg=", "Z===", "Zg==Zg==", "Zm9v!A==", "Zm 9", "Zh==", "Zm9=", "=AAA"};
+	const char *bad[] = {"yy", "Zg=", "Z===", "Zg==Zg==", "Zm9v!A==", "Zm 9", "Zh==", "Zm9=", "=AAA",
+	                     "Zm9vYm!yYmF6", "Zm9=YmFy", "Zm9vYm\xC3\xA9YmF6"};
 	kdbx_buf d = KDBX_BUF_INIT;
 
 	(void)state;
