@@ -96,6 +96,9 @@ typedef struct reader {
 	int err;
 	frame *st;
 	size_t depth, cap;
+	/* Tells the scanner that white space between elements is ignored where the reader
+	 * is now (kdbx_xml_scan_handlers.drop_space): inside a container, not capturing. */
+	bool drop_space;
 	/* leaf text and decrypted leaf text */
 	kdbx_buf text;
 	kdbx_buf plain;
@@ -900,9 +903,8 @@ static void open_container(reader *r, frame *f, int kind, const frame *parent)
 	}
 }
 
-static void on_start(void *ud, const char *name, size_t name_len, const char **attrs)
+static void start_element(reader *r, const char *name, size_t name_len, const char **attrs)
 {
-	reader *r = ud;
 	if (r->err)
 		return;
 	if (r->cap_depth) {
@@ -1555,9 +1557,8 @@ static void end_entry(reader *r, const frame *f)
 		e->history[i]->uuid = e->uuid;
 }
 
-static void XMLCALL on_end(void *ud, const XML_Char *name)
+static void end_element(reader *r, const XML_Char *name)
 {
-	reader *r = ud;
 	if (r->err)
 		return;
 	if (r->cap_depth) {
@@ -1584,6 +1585,25 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 	default: break;
 	}
 	r->depth--;
+}
+
+/* What on_text does with white space depends on where the reader is: kept for the scanner
+ * after every element start and end. */
+static void space_state(reader *r)
+{
+	r->drop_space = !r->err && !r->cap_depth && r->depth && r->st[r->depth - 1].kind != K_LEAF;
+}
+
+static void on_start(void *ud, const char *name, size_t name_len, const char **attrs)
+{
+	start_element(ud, name, name_len, attrs);
+	space_state(ud);
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+	end_element(ud, name);
+	space_state(ud);
 }
 
 static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
@@ -1744,7 +1764,7 @@ static int parse(reader *r, kdbx_container *c)
 	kdbx_xml_scan sc;
 	kdbx_buf prefix = KDBX_BUF_INIT;
 	const kdbx_xml_scan_handlers h = {r, on_start, scan_text, scan_end, scan_consumed,
-	                                  RELEASE_STEP, &r->err};
+	                                  RELEASE_STEP, &r->err, &r->drop_space};
 	stream_src src = {c, c->xml.data + c->xml_skip};
 	const kdbx_xml_scan_source source = {&src, stream_wait};
 	char *data = (char *)c->xml.data + c->xml_skip;

@@ -539,7 +539,19 @@ int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
 				p++;
 				continue;
 			}
+			if (sc->after_tag && h->drop_space != NULL && *h->drop_space) {
+				char *q = p;
+				while (q < end && is_space(*q))
+					q++;
+				if (q < end && *q == '<') { /* white space only: not reported */
+					p = q;
+					continue;
+				}
+				if (q == end && sc->more)
+					goto handoff; /* the run may go on: decide with more data */
+			}
 			bool off = false;
+			sc->after_tag = false;
 			p = text_run(&st, p, end, &off);
 			if (stopped(&st))
 				return KDBX_XML_SCAN_STOPPED;
@@ -557,6 +569,7 @@ int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
 		if (next == NULL)
 			goto handoff;
 		p = next;
+		sc->after_tag = true;
 		if (h->consumed != NULL && (size_t)(p - st.released) >= h->release_step) {
 			h->consumed(h->ud, p);
 			st.released = p;

@@ -32,6 +32,10 @@ typedef struct kdbx_xml_scan_handlers {
 	size_t release_step;
 	/* Non-zero stops the scan after the current event (the handlers' error flag). */
 	const int *stop;
+	/* May be NULL. While true, white space running up to the next '<' is not reported:
+	 * the handlers say they ignore it where they are (between the elements of a
+	 * container), and such runs are most of a pretty-printed document's text events. */
+	const bool *drop_space;
 } kdbx_xml_scan_handlers;
 
 enum {
@@ -55,6 +59,7 @@ typedef struct kdbx_xml_scan {
 	 * decompressed). The scanner then hands off where a construct might continue past
 	 * len instead of deciding; kdbx_xml_scan_stream retries there with more data. */
 	bool more;
+	bool after_tag; /* the last thing scanned was a tag (drop_space applies) */
 } kdbx_xml_scan;
 
 /* Scans data[0..len). Without sc->more it is the whole document, else it is scanned up to

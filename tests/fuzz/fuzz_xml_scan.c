@@ -148,7 +148,7 @@ static void check_streamed(const uint8_t *data, size_t size, int whole_rc, size_
 	memset(&sc, 0, sizeof(sc));
 	if (kdbx_buf_append(&copy, data, size) != KDBX_OK)
 		abort();
-	const kdbx_xml_scan_handlers h = {&t, ev_start, ev_text, ev_end, NULL, 0, &t.stop};
+	const kdbx_xml_scan_handlers h = {&t, ev_start, ev_text, ev_end, NULL, 0, &t.stop, NULL};
 	int rc = kdbx_xml_scan_stream(&sc, (char *)copy.data, &src, &h, &resume, &len, &err);
 	if (rc != whole_rc || err != KDBX_OK || len != size ||
 	    (rc == KDBX_XML_SCAN_HANDOFF && resume != whole_resume) || t.ev.len != whole_ev->len ||
@@ -177,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The scanner writes into its input: give it a copy. */
 	if (kdbx_buf_append(&copy, data, size) != KDBX_OK)
 		abort();
-	const kdbx_xml_scan_handlers h = {&hyb, ev_start, ev_text, ev_end, NULL, 0, &hyb.stop};
+	const kdbx_xml_scan_handlers h = {&hyb, ev_start, ev_text, ev_end, NULL, 0, &hyb.stop, NULL};
 	int rc = kdbx_xml_scan_run(&sc, (char *)copy.data, copy.len, &h, &resume);
 	check_streamed(data, size, rc, resume, &hyb.ev);
 	if (rc == KDBX_XML_SCAN_DONE) {

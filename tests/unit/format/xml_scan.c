@@ -8,6 +8,7 @@
 typedef struct rec {
 	kdbx_buf ev;
 	int stop;
+	bool drop; /* drop_space: white space between elements is not wanted */
 } rec;
 
 static void r_start(void *ud, const char *name, size_t name_len, const char **attrs)
@@ -59,7 +60,8 @@ static int drip_wait(void *ud, size_t want, size_t *len, bool *complete)
 /* Scans doc, whole (step 0) or through kdbx_xml_scan_stream with the document arriving
  * step bytes at a time; returns the scanner's result, events in events (NUL-terminated),
  * the resume offset and prefix. */
-static int scan_steps(const char *doc, size_t step, char **events, size_t *resume, char **prefix)
+static int scan_drop(const char *doc, size_t step, bool drop, char **events, size_t *resume,
+                     char **prefix)
 {
 	rec r;
 	kdbx_xml_scan sc;
@@ -68,7 +70,8 @@ static int scan_steps(const char *doc, size_t step, char **events, size_t *resum
 	memset(&r, 0, sizeof(r));
 	memset(&sc, 0, sizeof(sc));
 	assert_int_equal(kdbx_buf_append(&copy, doc, strlen(doc) + 1), KDBX_OK);
-	const kdbx_xml_scan_handlers h = {&r, r_start, r_text, r_end, NULL, 0, &r.stop};
+	r.drop = drop;
+	const kdbx_xml_scan_handlers h = {&r, r_start, r_text, r_end, NULL, 0, &r.stop, &r.drop};
 	*resume = 0;
 	if (step == 0) {
 		rc = kdbx_xml_scan_run(&sc, (char *)copy.data, strlen(doc), &h, resume);
@@ -91,6 +94,11 @@ static int scan_steps(const char *doc, size_t step, char **events, size_t *resum
 	kdbx_buf_free(&copy);
 	kdbx_xml_scan_free(&sc);
 	return rc;
+}
+
+static int scan_steps(const char *doc, size_t step, char **events, size_t *resume, char **prefix)
+{
+	return scan_drop(doc, step, false, events, resume, prefix);
 }
 
 static int scan(const char *doc, char **events, size_t *resume, char **prefix)
@@ -270,6 +278,53 @@ static void test_format_xml_scan__reader_same_after_hand_off(void **state)
 	kdbx_db_free(&db);
 }
 
+/* drop_space: white space up to the next tag goes unreported while the handlers say so;
+ * text with anything else in it stays whole, whole or streamed. */
+static void test_format_xml_scan__drop_space(void **state)
+{
+	const char *doc = "<a>\n\t<b> x </b>\r\n\t<c>  </c> <d/>\n\t\t<e>\ty\n</e>\n</a>\n";
+	const size_t steps[] = {0, 1, 3, 64};
+	(void)state;
+	for (size_t i = 0; i < KDBX_ARRAY_LEN(steps); i++) {
+		char *ev, *pre;
+		size_t resume;
+		assert_int_equal(scan_drop(doc, steps[i], true, &ev, &resume, &pre), KDBX_XML_SCAN_DONE);
+		assert_string_equal(ev, "<a><b> x </b><c></c><d></d><e>\ty\n</e></a>");
+		free(ev);
+		free(pre);
+		assert_int_equal(scan_drop(doc, steps[i], false, &ev, &resume, &pre), KDBX_XML_SCAN_DONE);
+		assert_string_equal(ev, "<a>\n\t<b> x </b>\n\t<c>  </c> <d></d>\n\t\t<e>\ty\n</e>\n</a>");
+		free(ev);
+		free(pre);
+	}
+}
+
+/* The reader asks the scanner to drop white space only between the elements of a container:
+ * values that are only white space and white space inside unknown elements survive. */
+static void test_format_xml_scan__reader_keeps_meaningful_space(void **state)
+{
+	const char *doc =
+	    "<KeePassFile><Meta><DatabaseName> </DatabaseName></Meta>\n<Root>\n\t<Group>"
+	    "<UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID><Name>g</Name>\n\t\t<Entry>\n"
+	    "<UUID>AAAAAAAAAAAAAAAAAAAAAg==</UUID>\n\t\t\t<String><Key>Notes</Key>\n"
+	    "<Value>  \n\t </Value></String>\n<String><Key>Title</Key><Value>t</Value></String>\n"
+	    "\t\t\t<Mine>\n\t<x> 1 </x>\n</Mine>\n\t\t</Entry>\n\t</Group>\n</Root></KeePassFile>\n";
+	kdbx_db *db = NULL;
+	uint8_t *xml = NULL;
+	size_t len = 0;
+	(void)state;
+	assert_int_equal(xml_parse(doc, &db), KDBX_OK);
+	kdbx_entry *e = kdbx_group_entry_at(kdbx_db_root(db), 0);
+	assert_non_null(e);
+	xml_assert_field(e, "Notes", "  \n\t ", 0);
+	xml_assert_field(e, "Title", "t", 0);
+	assert_int_equal(kdbx_db_export_xml_memory(db, &xml, &len), KDBX_OK);
+	assert_non_null(memmem(xml, len, "<Mine>\n\t<x> 1 </x>\n</Mine>", 26));
+	assert_non_null(memmem(xml, len, "<DatabaseName> </DatabaseName>", 30));
+	kdbx_free(xml, len);
+	kdbx_db_free(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +332,8 @@ int main(void)
 		cmocka_unit_test(test_format_xml_scan__hands_off_what_it_does_not_know),
 		cmocka_unit_test(test_format_xml_scan__streamed_equals_whole),
 		cmocka_unit_test(test_format_xml_scan__reader_same_after_hand_off),
+		cmocka_unit_test(test_format_xml_scan__drop_space),
+		cmocka_unit_test(test_format_xml_scan__reader_keeps_meaningful_space),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
