@@ -36,8 +36,9 @@ int kdbx_base64_encode(kdbx_buf *out, const uint8_t *in, size_t n)
 	return KDBX_OK;
 }
 
-/* The value of each alphabet character, X (0x80) for every other byte ('=' too). */
-#define X 0x80
+/* The value of each alphabet character, B64_BAD for every other byte ('=' too). */
+#define B64_BAD 0x80
+#define X B64_BAD
 static const uint8_t b64_dec[256] = {
 	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
 	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
@@ -60,7 +61,7 @@ static const uint8_t b64_dec[256] = {
 
 static int b64_val(unsigned char c)
 {
-	return b64_dec[c] == 0x80 ? -1 : b64_dec[c];
+	return b64_dec[c] == B64_BAD ? -1 : b64_dec[c];
 }
 
 size_t kdbx_base64_decoded_max(size_t n)
@@ -83,7 +84,7 @@ int kdbx_base64_decode(kdbx_buf *out, const char *in, size_t n)
 	uint8_t *o = out->data + out->len;
 	for (i = 0; i + 4 < n; i += 4) {
 		uint32_t a = b64_dec[s[i]], b = b64_dec[s[i + 1]], c = b64_dec[s[i + 2]], d = b64_dec[s[i + 3]];
-		if (((a | b | c | d) & 0x80) != 0) {
+		if (((a | b | c | d) & B64_BAD) != 0) {
 			out->len = (size_t)(o - out->data);
 			goto bad;
 		}

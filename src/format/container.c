@@ -45,10 +45,8 @@ void kdbx_container_xml_release(kdbx_container *c, const uint8_t *upto)
 	size_t n = upto > c->xml.data ? (size_t)(upto - c->xml.data) : 0;
 	size_t moved = 0;
 
-	if (n > c->xml.len)
-		return;
 	if (c->xml_stream != NULL)
-		moved = kdbx_gzip__stream_recycle(c->xml_stream, c->xml.data, n, c->xml.data + c->xml.cap);
+		moved = kdbx_gzip__stream_recycle(c->xml_stream, c->xml.data, n);
 	if (moved == 0) {
 		kdbx_buf_release_front(&c->xml, n);
 		return;

@@ -202,10 +202,9 @@ int kdbx_gzip__stream_wait(kdbx_gzip_stream *gs, size_t want, size_t *produced, 
 void kdbx_gzip__stream_free(kdbx_gzip_stream **gs);
 const uint8_t *kdbx_gzip__stream_out(const kdbx_gzip_stream *gs); /* where output starts */
 /* Moves whole huge pages of [from, from + n), output the reader is done with, to the
- * untouched part of the output ahead of the inflater (map_end: the end of the mapping);
- * returns the bytes moved, 0 when there is no room (the caller unmaps them instead). */
-size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n,
-                                 const uint8_t *map_end);
+ * untouched part of the output ahead of the inflater; returns the bytes moved, 0 when
+ * there is no room (the caller unmaps them instead). */
+size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n);
 /* test hook: 0 by size, 1 always, 2 never */
 void kdbx_gzip__stream_mode(int mode);
 int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);

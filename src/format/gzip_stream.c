@@ -136,8 +136,7 @@ int kdbx_gzip__stream_wait(kdbx_gzip_stream *gs, size_t want, size_t *produced, 
 	return KDBX_OK;
 }
 
-size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n,
-                                 const uint8_t *map_end)
+size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n)
 {
 	const uintptr_t h = KDBX_SECURE_HUGE;
 	uintptr_t front = (uintptr_t)(gs->out + gs->produced);
@@ -147,9 +146,10 @@ size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n,
 	if (dst < gs->ahead)
 		dst = gs->ahead;
 	n = n / h * h; /* whole huge pages keep both ends aligned */
-	/* Only into the part of the output still to come: pages past it would be waste. */
-	if (n == 0 || from + n > gs->out + gs->produced || dst >= out_end || dst >= map_end ||
-	    (size_t)(map_end - dst) < n || (size_t)(out_end - dst) < n)
+	/* Only into the part of the output still to come (inside the mapping, which holds the
+	 * whole output area): pages past it would be waste. */
+	if (n == 0 || from + n > gs->out + gs->produced || dst >= out_end ||
+	    (size_t)(out_end - dst) < n)
 		return 0;
 	if (!kdbx_secure_move(from, n, dst))
 		return 0;
