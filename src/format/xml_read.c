@@ -869,7 +869,7 @@ static void open_container(reader *r, frame *f, int kind, const frame *parent)
 	}
 	case K_ENTRY: {
 		kdbx_entry *e = NULL;
-		int rc = kdbx_entry__alloc(&e, db);
+		int rc = kdbx_entry__alloc(&e, db, true);
 		if (rc) {
 			fail(r, rc, "out of memory");
 			return;

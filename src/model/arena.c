@@ -1,10 +1,13 @@
-/* Bump allocation for the many small field values of a loaded database: one block per
- * 2 MiB instead of one malloc (and later one free) per value. The blocks live as long
+/* Bump allocation for the many small field values and records (entries, field arrays)
+ * of a loaded database: one block per 2 MiB instead of one malloc (and later one free)
+ * per value. The blocks live as long
  * as the database and are wiped and released with it; a value replaced or removed
  * before that simply stays unused in its block. Blocks are secure memory: kept out of
  * core dumps, and at this size backed by 2 MiB pages (src/core/secmem.c), which saves
  * about 500 page faults per block - page faults are a large part of opening a big
  * vault. Pages never touched cost nothing, so a small vault does not pay 2 MiB. */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "model/model.h"
@@ -39,6 +42,23 @@ void *kdbx_arena__alloc(kdbx_arena *a, size_t n)
 	a->next += n;
 	a->left -= n;
 	return p;
+}
+
+void *kdbx_arena__zalloc(kdbx_arena *a, size_t n)
+{
+	const size_t align = _Alignof(max_align_t);
+	size_t pad = (size_t)((uintptr_t)a->next % align);
+
+	pad = pad != 0 ? align - pad : 0;
+	if (a->left >= pad && a->left - pad >= n) {
+		a->next += pad;
+		a->left -= pad;
+	} else {
+		a->left = 0; /* a new block: its data starts aligned */
+	}
+	/* Nothing is handed out twice and the blocks come zero-filled from the kernel
+	 * (mmap), so the bytes are zero already. */
+	return kdbx_arena__alloc(a, n);
 }
 
 void kdbx_arena__free(kdbx_arena *a)

@@ -3,15 +3,16 @@
 
 #include "model/model.h"
 
-int kdbx_entry__alloc(kdbx_entry **out, kdbx_db *db)
+int kdbx_entry__alloc(kdbx_entry **out, kdbx_db *db, bool loading)
 {
-	kdbx_entry *e;
+	kdbx_entry *e = NULL;
 
 	if (out == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "entry alloc: NULL");
 	*out = NULL;
-	e = calloc(1, sizeof(*e));
-	if (e == NULL)
+	if (loading && db != NULL && (e = kdbx_arena__zalloc(&db->arena, sizeof(*e))) != NULL)
+		e->pooled = true;
+	else if ((e = calloc(1, sizeof(*e))) == NULL)
 		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
 	e->db = db;
 	e->quality_check = 1;
@@ -36,7 +37,8 @@ void kdbx_entry__free(kdbx_entry *e)
 		else
 			free(e->fields[i].value);
 	}
-	free(e->fields);
+	if (!e->fields_pooled)
+		free(e->fields);
 	for (i = 0; i < e->nattachments; i++) {
 		free(e->attachments[i].name);
 		if (e->db != NULL)
@@ -58,7 +60,8 @@ void kdbx_entry__free(kdbx_entry *e)
 	free(e->autotype_sequence);
 	kdbx_kvlist_free(&e->custom_data);
 	kdbx_unknown_free(&e->unknown);
-	free(e);
+	if (!e->pooled)
+		free(e);
 }
 
 int kdbx_entry__append_history(kdbx_entry *e, kdbx_entry *h)
@@ -338,7 +341,7 @@ int kdbx_entry_new(kdbx_entry **out, kdbx_group *group, const char *title)
 	if (out == NULL || group == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "entry new: invalid argument");
 	*out = NULL;
-	if ((rc = kdbx_entry__alloc(&e, group->db)) != KDBX_OK)
+	if ((rc = kdbx_entry__alloc(&e, group->db, false)) != KDBX_OK)
 		return rc;
 	if ((rc = kdbx_uuid_generate(&e->uuid)) != KDBX_OK)
 		goto fail;

@@ -82,6 +82,32 @@ static int field_store(kdbx_db *db, kdbx_field *f, const char *value, size_t len
 	return KDBX_OK;
 }
 
+/* Geometric growth: loading appends ~7 fields per entry record, so the first array has
+ * room for the 5 standard fields and two custom ones. While loading it comes from the
+ * arena; an arena array that has to grow is copied to the heap. */
+static int fields_grow(kdbx_entry *e, bool bulk)
+{
+	size_t cap = e->nfields < 4 ? 8 : e->nfields * 2;
+	kdbx_field *fields = NULL;
+
+	if (cap > SIZE_MAX / sizeof(*fields))
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	if (e->fields == NULL && bulk && e->db != NULL &&
+	    (fields = kdbx_arena__zalloc(&e->db->arena, cap * sizeof(*fields))) != NULL) {
+		e->fields_pooled = true;
+	} else if (e->fields_pooled) {
+		if ((fields = malloc(cap * sizeof(*fields))) == NULL)
+			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+		memcpy(fields, e->fields, e->nfields * sizeof(*fields));
+		e->fields_pooled = false;
+	} else if ((fields = realloc(e->fields, cap * sizeof(*fields))) == NULL) {
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	}
+	e->fields = fields;
+	e->fields_cap = cap;
+	return KDBX_OK;
+}
+
 /* bulk: loading (batch masking, arena values, name borrowed from the database). */
 static int field_append(kdbx_entry *e, char *name, const char *value, size_t len, bool protect,
                         bool bulk)
@@ -96,18 +122,10 @@ static int field_append(kdbx_entry *e, char *name, const char *value, size_t len
 	}
 	if (value == NULL)
 		value = "";
-	if (e->nfields >= e->fields_cap) {
-		/* Geometric growth: loading appends ~7 fields per entry record. Room
-		 * for the 5 standard fields and two custom ones in one allocation. */
-		size_t cap = e->nfields < 4 ? 8 : e->nfields * 2;
-		if (cap > SIZE_MAX / sizeof(*fields) ||
-		    (fields = realloc(e->fields, cap * sizeof(*fields))) == NULL) {
-			if (!bulk)
-				kdbx_field__name_free(name);
-			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
-		}
-		e->fields = fields;
-		e->fields_cap = cap;
+	if (e->nfields >= e->fields_cap && (rc = fields_grow(e, bulk)) != KDBX_OK) {
+		if (!bulk)
+			kdbx_field__name_free(name);
+		return rc;
 	}
 	fields = e->fields;
 	f = &fields[e->nfields];

@@ -77,7 +77,7 @@ int kdbx_entry__clone(kdbx_entry **out, const kdbx_entry *e)
 	int rc;
 
 	*out = NULL;
-	if ((rc = kdbx_entry__alloc(&c, e->db)) != KDBX_OK)
+	if ((rc = kdbx_entry__alloc(&c, e->db, false)) != KDBX_OK)
 		return rc;
 	c->uuid = e->uuid;
 	c->icon = e->icon;

@@ -92,6 +92,8 @@ struct kdbx_entry {
 	kdbx_field *fields;
 	size_t nfields;
 	size_t fields_cap; /* slots allocated by field.c; 0 (or stale low) = exactly nfields */
+	bool fields_pooled; /* fields lives in db->arena (loading): never free()d or realloc()ed */
+	bool pooled; /* the entry itself lives in db->arena: never free()d on its own */
 	kdbx_attachment *attachments;
 	size_t nattachments;
 	bool autotype_enabled;
@@ -183,7 +185,7 @@ struct kdbx_db {
 	uint8_t *mask_key; /* 32 bytes */
 	void *mask_ctx;        /* EVP_CIPHER_CTX keyed with mask_key, re-initialised per nonce */
 	uint64_t mask_counter; /* nonce source: unique per masking under this key */
-	kdbx_arena arena; /* field values of the loaded document */
+	kdbx_arena arena; /* field values, entries and field arrays of the loaded document */
 	/* Bulk masking while loading (mask.c): one batch of keystream for many small values. */
 	uint8_t *mask_ks;      /* secure, MASK_KS_LEN bytes; consumed part wiped */
 	size_t mask_ks_off;    /* first unused byte, block-aligned */
@@ -196,7 +198,8 @@ struct kdbx_db {
 /* ---- model internals (src/model) ---- */
 int kdbx_db__alloc(kdbx_db **out);          /* empty db, defaults, no root */
 int kdbx_group__alloc(kdbx_group **out, kdbx_db *db);
-int kdbx_entry__alloc(kdbx_entry **out, kdbx_db *db);
+/* loading: the entry comes from db->arena (one of tens of thousands read at once) */
+int kdbx_entry__alloc(kdbx_entry **out, kdbx_db *db, bool loading);
 void kdbx_group__free(kdbx_group *g);       /* recursive */
 void kdbx_entry__free(kdbx_entry *e);
 int kdbx_group__append_group(kdbx_group *parent, kdbx_group *child);
@@ -243,6 +246,8 @@ int kdbx_mask__field(kdbx_db *db, kdbx_field *f, const char *value, size_t len);
 int kdbx_mask__field_bulk(kdbx_db *db, kdbx_field *f, const char *value, size_t len);
 /* n bytes from the arena, or NULL (out of memory, or n too large: use malloc then). */
 void *kdbx_arena__alloc(kdbx_arena *a, size_t n);
+/* The same aligned for any type and zeroed (a record: an entry, a field array). */
+void *kdbx_arena__zalloc(kdbx_arena *a, size_t n);
 /* Wipes and releases every block. */
 void kdbx_arena__free(kdbx_arena *a);
 /* Drops one reference to a pool binary (frees its bytes at zero). */

@@ -400,7 +400,7 @@ static void test_format_xml_roundtrip__kdbx4_binaries_dedup(void **state)
 	assert_int_equal(kdbx_db__add_bin(db, (uint8_t *)kdbx_strdup("unused"), 6, false, &i2), KDBX_OK);
 	assert_int_equal(kdbx_db__add_bin(db, NULL, 0, false, &i3), KDBX_OK);
 	kdbx_entry *ne = NULL;
-	assert_int_equal(kdbx_entry__alloc(&ne, db), KDBX_OK);
+	assert_int_equal(kdbx_entry__alloc(&ne, db, false), KDBX_OK);
 	assert_int_equal(kdbx_group__append_entry(db->root->groups[0], ne), KDBX_OK);
 	assert_int_equal(kdbx_uuid_generate(&ne->uuid), KDBX_OK);
 	assert_int_equal(kdbx_entry__add_attachment(ne, "dup", i1), KDBX_OK);

@@ -50,7 +50,8 @@ static void test_model_bulk_load__masked_values(void **state)
 
 	(void)state;
 	assert_int_equal(kdbx_db__alloc(&db), KDBX_OK);
-	assert_int_equal(kdbx_entry__alloc(&e, db), KDBX_OK);
+	assert_int_equal(kdbx_entry__alloc(&e, db, true), KDBX_OK);
+	assert_true(e->pooled);
 	/* lengths 0..63 cross many 4 KiB batches; names borrowed from the arena */
 	for (i = 0; i < 400; i++) {
 		char n[16];
@@ -68,6 +69,7 @@ static void test_model_bulk_load__masked_values(void **state)
 	assert_int_equal(kdbx_entry__append_field(e, kdbx_field__std_name("Notes", 5), big, sizeof(big), true),
 	                 KDBX_OK);
 	assert_int_equal(e->nfields, 401);
+	assert_false(e->fields_pooled); /* the arena array of 8 was copied to the heap to grow */
 	for (i = 0; i < 400; i++) {
 		size_t len = i % 64;
 		const kdbx_field *f = &e->fields[i];
@@ -101,7 +103,7 @@ static void test_model_bulk_load__api_after_load(void **state)
 
 	(void)state;
 	assert_int_equal(kdbx_db__alloc(&db), KDBX_OK);
-	assert_int_equal(kdbx_entry__alloc(&e, db), KDBX_OK);
+	assert_int_equal(kdbx_entry__alloc(&e, db, true), KDBX_OK);
 	custom = kdbx_arena__alloc(&db->arena, 4);
 	assert_non_null(custom);
 	memcpy(custom, "PIN", 4);
@@ -109,7 +111,24 @@ static void test_model_bulk_load__api_after_load(void **state)
 	assert_int_equal(kdbx_entry__append_field(e, custom, "1234", 4, true), KDBX_OK);
 	assert_int_equal(kdbx_entry__append_field(e, kdbx_field__std_name("URL", 3), "", 0, false), KDBX_OK);
 	assert_true(e->fields[0].pooled);
+	assert_true(e->fields_pooled);
 	assert_string_equal(kdbx_entry_field(e, "Title"), "t");
+	/* the API grows a loaded (arena) field array: the fields move to the heap intact */
+	for (int k = 0; k < 10; k++) {
+		char name[8], value[8];
+		snprintf(name, sizeof(name), "c%d", k);
+		snprintf(value, sizeof(value), "v%d", k);
+		assert_int_equal(kdbx_entry_set_field(e, name, value, 0), KDBX_OK);
+	}
+	assert_false(e->fields_pooled);
+	assert_int_equal(kdbx_entry_field_count(e), 13);
+	assert_string_equal(kdbx_entry_field(e, "c9"), "v9");
+	expect_reveal(e, "PIN", "1234", 4);
+	for (int k = 0; k < 10; k++) {
+		char name[8];
+		snprintf(name, sizeof(name), "c%d", k);
+		assert_int_equal(kdbx_entry_remove_field(e, name), KDBX_OK);
+	}
 	/* replacing and removing loaded (arena) values and names go through the API */
 	assert_int_equal(kdbx_entry_set_field(e, "Title", "new title", 0), KDBX_OK);
 	assert_false(e->fields[0].pooled);

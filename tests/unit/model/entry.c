@@ -268,7 +268,7 @@ static void test_model_entry__masking_many_fields(void **state)
 	(void)state;
 	/* the internal path the XML reader uses; 3000 fields stay cheap */
 	assert_int_equal(kdbx_db__alloc(&db), KDBX_OK);
-	assert_int_equal(kdbx_entry__alloc(&e, db), KDBX_OK);
+	assert_int_equal(kdbx_entry__alloc(&e, db, false), KDBX_OK);
 	for (i = 0; i < 3000; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		snprintf(val, sizeof(val), "value-%d", i);
