@@ -101,6 +101,57 @@ static char *skip_plain(char *p, char *end)
 	return p;
 }
 
+/* Skips XML white space (space, tab, LF, CR): the indentation of a pretty-printed
+ * document, a quarter of its bytes, in runs of a few to a few dozen. */
+static char *skip_space(char *p, char *end)
+{
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, space), _mm_cmpeq_epi8(x, tab)),
+		                          _mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, cr)));
+		unsigned other = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+		if (other != 0)
+			return p + __builtin_ctz(other);
+		p += 16;
+	}
+#endif
+	while (p < end && is_space(*p))
+		p++;
+	return p;
+}
+
+/* Skips the characters that may continue a name (see name_class). Element names
+ * are most of the bytes of a tag and mostly shorter than 16. */
+static char *skip_name(char *p, char *end)
+{
+#ifdef __SSE2__
+	/* Signed compares: bytes >= 0x80 are negative, so never in a range. */
+	const __m128i case_bit = _mm_set1_epi8(0x20), before_a = _mm_set1_epi8('a' - 1);
+	const __m128i after_z = _mm_set1_epi8('z' + 1), before_0 = _mm_set1_epi8('0' - 1);
+	const __m128i after_colon = _mm_set1_epi8(':' + 1), under = _mm_set1_epi8('_');
+	const __m128i dash = _mm_set1_epi8('-'), dot = _mm_set1_epi8('.');
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i low = _mm_or_si128(x, case_bit); /* 'A'-'Z' -> 'a'-'z' */
+		__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(low, before_a), _mm_cmpgt_epi8(after_z, low));
+		__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, before_0), _mm_cmpgt_epi8(after_colon, x));
+		__m128i punct = _mm_or_si128(_mm_cmpeq_epi8(x, under),
+		                             _mm_or_si128(_mm_cmpeq_epi8(x, dash), _mm_cmpeq_epi8(x, dot)));
+		__m128i ok = _mm_or_si128(letter, _mm_or_si128(digit, punct)); /* digit: also ':' */
+		unsigned other = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+		if (other != 0)
+			return p + __builtin_ctz(other);
+		p += 16;
+	}
+#endif
+	while (p < end && is_name_char(*p))
+		p++;
+	return p;
+}
+
 static bool is_xml_char(uint32_t v)
 {
 	return v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v <= 0xD7FF) ||
@@ -326,11 +377,9 @@ static char *start_tag(scan_state *st, char *p, char *end, int *rc)
 {
 	span at[MAX_ATTRS];
 	size_t nat = 0;
-	char *name = p + 1, *q = name;
+	char *name = p + 1, *q = skip_name(name, end);
 	bool empty = false;
 
-	while (q < end && is_name_char(*q))
-		q++;
 	size_t name_len = (size_t)(q - name);
 	/* Pass 1: check the whole tag, touching nothing. */
 	for (;;) {
@@ -356,8 +405,7 @@ static char *start_tag(scan_state *st, char *p, char *end, int *rc)
 			return NULL;
 		span *a = &at[nat];
 		a->name = q;
-		while (q < end && is_name_char(*q))
-			q++;
+		q = skip_name(q, end);
 		a->name_len = (size_t)(q - a->name);
 		char *close;
 		if ((a->val = eq_quoted(q, end, &close)) == NULL || !value_ok(a->val, close))
@@ -540,9 +588,7 @@ int kdbx_xml_scan_run(kdbx_xml_scan *sc, char *data, size_t len,
 				continue;
 			}
 			if (sc->after_tag && h->drop_space != NULL && *h->drop_space) {
-				char *q = p;
-				while (q < end && is_space(*q))
-					q++;
+				char *q = skip_space(p, end);
 				if (q < end && *q == '<') { /* white space only: not reported */
 					p = q;
 					continue;

@@ -325,6 +325,57 @@ static void test_format_xml_scan__reader_keeps_meaningful_space(void **state)
 	kdbx_db_free(&db);
 }
 
+/* Names and white-space runs of every length around the 16-byte steps of the scanner's
+ * vector loops, with each kind of name character and each byte that ends a name. */
+static void test_format_xml_scan__names_and_space_runs_of_any_length(void **state)
+{
+	static const char name_chars[] = "aZ_m9-x.Q:b0yA";
+	static const char space_chars[] = " \t\n\r";
+	(void)state;
+	for (size_t n = 1; n <= 40; n++) {
+		char name[48], doc[512], want[512], *ev, *pre;
+		size_t resume;
+		for (size_t i = 0; i < n; i++)
+			name[i] = i == 0 ? 'n' : name_chars[i % (sizeof(name_chars) - 1)];
+		name[n] = '\0';
+		/* ended by '>', '/', white space before an attribute, and after the end tag by '>' */
+		snprintf(doc, sizeof(doc), "<%s><%s/><%s k=\"v\"></%s ></%s>", name, name, name, name, name);
+		snprintf(want, sizeof(want), "<%s><%s></%s><%s k=[v]></%s></%s>", name, name, name, name, name, name);
+		assert_int_equal(scan(doc, &ev, &resume, &pre), KDBX_XML_SCAN_DONE);
+		assert_string_equal(ev, want);
+		free(ev);
+		free(pre);
+		/* a non-ASCII byte right after the name is for expat */
+		snprintf(doc, sizeof(doc), "<r><%s\xC3\xA9/></r>", name);
+		assert_int_equal(scan(doc, &ev, &resume, &pre), KDBX_XML_SCAN_HANDOFF);
+		assert_int_equal(resume, 3);
+		free(ev);
+		free(pre);
+	}
+	for (size_t n = 0; n <= 40; n++) {
+		char run[48], doc[512], want[512], *ev, *pre;
+		size_t resume;
+		for (size_t i = 0; i < n; i++)
+			run[i] = space_chars[(i * 7 + n) % 4];
+		run[n] = '\0';
+		/* white space only up to a tag is dropped; followed by text it is kept (CR -> LF) */
+		snprintf(doc, sizeof(doc), "<a><b/>%s<c/>%sx</a>", run, run);
+		size_t k = (size_t)snprintf(want, sizeof(want), "<a><b></b><c></c>");
+		for (size_t i = 0; i < n; i++) {
+			want[k++] = run[i] == '\r' ? '\n' : run[i];
+			if (run[i] == '\r' && run[i + 1] == '\n')
+				i++; /* CR LF -> LF */
+		}
+		snprintf(want + k, sizeof(want) - k, "x</a>");
+		for (size_t step = 0; step <= 5; step += 5) {
+			assert_int_equal(scan_drop(doc, step, true, &ev, &resume, &pre), KDBX_XML_SCAN_DONE);
+			assert_string_equal(ev, want);
+			free(ev);
+			free(pre);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_format_xml_scan__reader_same_after_hand_off),
 		cmocka_unit_test(test_format_xml_scan__drop_space),
 		cmocka_unit_test(test_format_xml_scan__reader_keeps_meaningful_space),
+		cmocka_unit_test(test_format_xml_scan__names_and_space_runs_of_any_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
