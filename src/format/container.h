@@ -207,6 +207,8 @@ const uint8_t *kdbx_gzip__stream_out(const kdbx_gzip_stream *gs); /* where outpu
 size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n);
 /* test hook: 0 by size, 1 always, 2 never */
 void kdbx_gzip__stream_mode(int mode);
+/* test hook: inflate in a thread 0 when a core is spare, 1 always, 2 never */
+void kdbx_gzip__stream_thread_mode(int mode);
 int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);
 
 /* kdbx3.c: payload after the header (cipher, start bytes, hashed blocks, gzip) <-> c->xml. */

@@ -1,7 +1,8 @@
 /* Inflating while the XML is parsed (src/format/gzip_stream.c): the bytes are the ones a
  * whole inflate gives, damage and a lying trailer are errors, stopping early is clean, and
  * a database opened streamed equals one opened the old way (KDBX 3.1 and 4 with inner-header
- * binaries), also when the scanner hands off to expat in the middle. */
+ * binaries), also when the scanner hands off to expat in the middle. All of it twice:
+ * inflating inline and in a thread ahead of the reader. */
 #include "xml_fixture.h"
 
 #include "format/container.h"
@@ -109,7 +110,7 @@ static void test_format_gzip_stream__stop_early(void **state)
 {
 	kdbx_buf plain = KDBX_BUF_INIT, gz = KDBX_BUF_INIT;
 	(void)state;
-	sample(&plain, 200000);
+	sample(&plain, 400000); /* ~10 MB: more than a thread inflates ahead (LAG + a step) */
 	gzip_of(&plain, &gz);
 	kdbx_gzip_stream *gs = NULL;
 	kdbx_buf in = KDBX_BUF_INIT, xml = KDBX_BUF_INIT;
@@ -327,5 +328,10 @@ int main(void)
 		cmocka_unit_test(test_format_gzip_stream__open_streamed_equals_whole),
 		cmocka_unit_test(test_format_gzip_stream__hand_off_mid_stream),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+	kdbx_gzip__stream_thread_mode(2);
+	failed = cmocka_run_group_tests_name("inflate inline", tests, NULL, NULL);
+	kdbx_gzip__stream_thread_mode(1);
+	failed += cmocka_run_group_tests_name("inflate in a thread", tests, NULL, NULL);
+	return failed;
 }
