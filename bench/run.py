@@ -177,11 +177,25 @@ def check(workload, vault, out):
     return None
 
 
-def bench_vault(args, tools, vault, reps, results):
+def probe(bench_dir, samples):
+    """One sample of the host's speed (bench_probe): one thread, then every core at once."""
+    bp = os.path.join(bench_dir, "bench_probe") if bench_dir else None
+    if not bp or not os.path.exists(bp):
+        return
+    one = run_json([bp])
+    every = run_json([bp, "-t", str(os.cpu_count() or 1)])
+    if one:
+        samples["one"].append(one[0]["ms"][0])
+    if every:
+        samples["all"].append(max(every[0]["ms"]))
+
+
+def bench_vault(args, tools, vault, reps, results, sample_host):
     scratch = tempfile.mkdtemp(prefix="kdbx-bench-", dir=args.workdir)
     names = [t for t in TOOLS if t in tools]
     try:
         for rep in range(reps):
+            sample_host()
             order = names[rep % len(names):] + names[: rep % len(names)]
             for workload, _ in WORKLOADS:
                 if workload not in args.workloads:
@@ -296,7 +310,22 @@ def tool_version(argv):
         return "?"
 
 
-def report(args, tools, vaults, results, engine, kdf, kxc_cal, started, cmdline):
+def host_line(samples):
+    one, every = samples["one"], samples["all"]
+    if not one:
+        return None
+    text = (f"Host speed (bench_probe: the same fixed work each time, lower is faster; "
+            f"{len(one)} samples through the run): one core {med(one):.0f} ms median "
+            f"({min(one):.0f}-{max(one):.0f})")
+    if every:
+        text += (f", every core busy at once {med(every):.0f} ms median for the slowest "
+                 f"({min(every):.0f}-{max(every):.0f})")
+    return text + (". The cores are shared with other guests: a wide range means the "
+                   "absolute times moved with the host's load (the ratios less, as the tools "
+                   "are interleaved).")
+
+
+def report(args, tools, vaults, results, engine, kdf, kxc_cal, started, cmdline, samples):
     L = []
     w = L.append
     cpu = "?"
@@ -314,6 +343,9 @@ def report(args, tools, vaults, results, engine, kdf, kxc_cal, started, cmdline)
         vers.append("pykeepass " + tools["pykeepass"])
     w("Tools: " + "; ".join(vers) + ".")
     w("")
+    if host_line(samples):
+        w(host_line(samples))
+        w("")
     w("Command: `" + cmdline + "`")
     w("")
     for v in vaults:
@@ -571,19 +603,24 @@ def main():
         plan.append((10000, args.attach_mib))
     vaults = [prepare_vault(args, tools, n, a) for n, a in plan]
 
+    bench_dir = args.bench_bin or (os.path.join(os.path.dirname(tools["kdbx"]), "bench")
+                                   if "kdbx" in tools else None)
+    samples = {"one": [], "all": []}
+
+    def sample_host():
+        probe(bench_dir, samples)
+
     results = {}
     for v in vaults:
         reps = args.reps if v.meta["entries"] <= 10000 and not v.meta["attachments"] else args.reps_large
         log(f"vault {v.label}: {reps} reps")
-        bench_vault(args, tools, v, reps, results)
-
-    bench_dir = args.bench_bin or (os.path.join(os.path.dirname(tools["kdbx"]), "bench")
-                                   if "kdbx" in tools else None)
+        bench_vault(args, tools, v, reps, results, sample_host)
     engine = {}
     bo = os.path.join(bench_dir, "bench_open") if bench_dir else None
     if bo and os.path.exists(bo):
         for v in vaults:
             log(f"bench_open {v.label}")
+            sample_host()
             res = run_json([bo, "-n", "5" if v.meta["entries"] <= 10000 else "3", v.kdbx,
                             v.meta["show_path"]], PASSWORD + "\n")
             if res:
@@ -596,12 +633,14 @@ def main():
         bk = os.path.join(bench_dir, "bench_kdf") if bench_dir else None
         if bk and os.path.exists(bk):
             log("bench_kdf")
+            sample_host()
             kdf = run_json([bk, "-s", str(args.kdf_secs)])
         if "keepassxc" in tools:
             log("keepassxc-cli calibration")
             kxc_cal = keepassxc_calibration(tools, 1 if args.quick else 3)
 
-    text = report(args, tools, vaults, results, engine, kdf, kxc_cal, started, cmdline)
+    sample_host()
+    text = report(args, tools, vaults, results, engine, kdf, kxc_cal, started, cmdline, samples)
     text += f"\n(bench run took {time.time() - t_start:.0f} s)\n"
     print(text)
     if args.out:
@@ -611,6 +650,7 @@ def main():
         raw = {"results": [{"vault": k[0], "workload": k[1], "tool": k[2], **r}
                            for k, r in results.items()],
                "engine": engine, "kdf": kdf, "keepassxc_calibration": kxc_cal,
+               "host_probe_ms": samples,
                "vaults": [{"label": v.label, "file": v.kdbx, "rounds": v.rounds, **v.meta}
                           for v in vaults]}
         with open(args.json, "w", encoding="utf-8") as f:
