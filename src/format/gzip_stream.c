@@ -87,13 +87,18 @@ static bool fail(kdbx_gzip_stream *gs, int rc, const char *why)
 	return true;
 }
 
+/* How much the next step may write at the produced mark. */
+static size_t step_room(const kdbx_gzip_stream *gs)
+{
+	size_t room = gs->cap - gs->produced;
+	return room > STEP ? STEP : room;
+}
+
 /* One inflate call of at most STEP bytes of output. Returns true when finished. */
 static bool step(kdbx_gzip_stream *gs)
 {
 	uint8_t spare[16];
-	size_t room = gs->cap - gs->produced;
-	if (room > STEP)
-		room = STEP;
+	size_t room = step_room(gs);
 	/* With the announced size all out, the trailer may still be unread: a spare
 	 * buffer lets igzip finish it, and anything it writes there is too much. */
 	gs->zs->next_out = room > 0 ? gs->out + gs->produced : spare;
@@ -129,7 +134,7 @@ static void *inflate_thread(void *arg)
 			pthread_cond_wait(&gs->cv, &gs->mu);
 		if (gs->stop)
 			break;
-		gs->writing_end = gs->produced + (gs->cap - gs->produced < STEP ? gs->cap - gs->produced : STEP);
+		gs->writing_end = gs->produced + step_room(gs);
 		pthread_mutex_unlock(&gs->mu);
 		fin = step(gs);
 		pthread_mutex_lock(&gs->mu);
