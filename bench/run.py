@@ -343,8 +343,9 @@ def report(args, tools, vaults, results, engine, kdf, kxc_cal, started, cmdline,
         vers.append("pykeepass " + tools["pykeepass"])
     w("Tools: " + "; ".join(vers) + ".")
     w("")
-    if host_line(samples):
-        w(host_line(samples))
+    host = host_line(samples)
+    if host:
+        w(host)
         w("")
     w("Command: `" + cmdline + "`")
     w("")
