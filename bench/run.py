@@ -402,7 +402,8 @@ def report(args, tools, vaults, results, engine, kdf, kxc_cal, started, cmdline,
               f"{e['maxrss_kib'] / 1024:.0f} |")
         w("")
     if kdf or kxc_cal:
-        w(f"KDF throughput (bench_kdf; mean rate over >= {args.kdf_secs:g} s, best single run in "
+        w(f"KDF throughput (bench_kdf; the implementations of a KDF run in turn, run by run; mean "
+          f"rate over >= {args.kdf_secs:g} s of each one's runs, best single run in "
           "brackets; keepassxc-cli: the rounds `db-create -t 1000` picks, median of its runs):")
         w("")
         w("| KDF | parameters | kdbx_kdf_run | underlying library directly | kdbx / library "
