@@ -183,9 +183,16 @@ int kdbx_header__parse(kdbx_container *c, const uint8_t *data, size_t len, size_
 /* header.c: appends the outer header for c->version (3.1, 4.0, 4.1) to hdr. */
 int kdbx_header__write(const kdbx_container *c, kdbx_buf *hdr);
 
-/* gzip.c: gzip container (RFC 1952) via libdeflate (zlib for odd input). inflate appends to out and refuses more
- * than max_out bytes of output (KDBX_ECORRUPT); deflate appends to out. */
+/* gzip.c: gzip container (RFC 1952): libdeflate inflates (zlib for odd input), igzip
+ * deflates. inflate appends to out and refuses more than max_out bytes of output
+ * (KDBX_ECORRUPT); deflate appends one member to out. A deflater can be kept for several
+ * members (deflate_with), so its state is set up and wiped once. */
 int kdbx_gzip__inflate(const uint8_t *in, size_t n, size_t max_out, kdbx_buf *out);
+int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);
+typedef struct kdbx_gzip_deflater kdbx_gzip_deflater;
+kdbx_gzip_deflater *kdbx_gzip__deflater_new(void);
+int kdbx_gzip__deflate_with(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, kdbx_buf *out);
+void kdbx_gzip__deflater_free(kdbx_gzip_deflater *d);
 /* gzip.c: the trailer's ISIZE when plausible (<= max_out, <= deflate's ratio), else 0;
  * zlib allocators that wipe what they free (shared with gzip_stream.c). */
 size_t kdbx_gzip__size_hint(const uint8_t *in, size_t n, size_t max_out);
@@ -209,7 +216,6 @@ size_t kdbx_gzip__stream_recycle(kdbx_gzip_stream *gs, uint8_t *from, size_t n);
 void kdbx_gzip__stream_mode(int mode);
 /* test hook: inflate in a thread 0 when a core is spare, 1 always, 2 never */
 void kdbx_gzip__stream_thread_mode(int mode);
-int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);
 
 /* kdbx3.c: payload after the header (cipher, start bytes, hashed blocks, gzip) <-> c->xml. */
 int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,

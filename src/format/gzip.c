@@ -169,29 +169,50 @@ out:
 	return rc;
 }
 
-/* One call into a buffer of the worst-case size; libdeflate writes a plain
- * gzip member (no name, MTIME 0) that zlib, KeePassXC and pykeepass read. */
-int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out)
-{
-	/* Both hold plaintext (history window, hash tables): secure memory, wiped when freed. */
-	struct isal_zstream *zs = kdbx_secure_alloc(sizeof(*zs));
-	uint8_t *level_buf = kdbx_secure_alloc(IGZIP_LEVEL_BUF);
-	size_t left = n;
-	int rc = KDBX_OK;
+/* igzip's state and level buffer, kept for several members (the KDBX 3.1 writer
+ * compresses every attachment separately). Both hold plaintext (history window, hash
+ * tables): secure memory, wiped when freed. */
+struct kdbx_gzip_deflater {
+	struct isal_zstream zs;
+	uint8_t *level_buf;
+};
 
-	if (zs == NULL || level_buf == NULL) {
-		rc = kdbx_error__set(KDBX_ENOMEM, "out of memory");
-		goto out;
+kdbx_gzip_deflater *kdbx_gzip__deflater_new(void)
+{
+	kdbx_gzip_deflater *d = kdbx_secure_alloc(sizeof(*d));
+	if (d == NULL || (d->level_buf = kdbx_secure_alloc(IGZIP_LEVEL_BUF)) == NULL) {
+		kdbx_secure_free(d, sizeof(*d));
+		kdbx_error__set(KDBX_ENOMEM, "out of memory");
+		return NULL;
 	}
-	isal_deflate_init(zs);
+	return d;
+}
+
+void kdbx_gzip__deflater_free(kdbx_gzip_deflater *d)
+{
+	if (d == NULL)
+		return;
+	kdbx_secure_free(d->level_buf, IGZIP_LEVEL_BUF);
+	kdbx_secure_free(d, sizeof(*d));
+}
+
+/* One gzip member appended to out: a plain member (no name, MTIME 0) that zlib,
+ * KeePassXC and pykeepass read. */
+int kdbx_gzip__deflate_with(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, kdbx_buf *out)
+{
+	struct isal_zstream *zs = &d->zs;
+	size_t left = n;
+
+	isal_deflate_init(zs); /* a new stream: no history from the last member */
 	zs->level = IGZIP_LEVEL;
-	zs->level_buf = level_buf;
+	zs->level_buf = d->level_buf;
 	zs->level_buf_size = IGZIP_LEVEL_BUF;
-	zs->gzip_flag = IGZIP_GZIP; /* a plain member: no name, MTIME 0 */
+	zs->gzip_flag = IGZIP_GZIP;
 	zs->next_in = (uint8_t *)(uintptr_t)(n > 0 ? in : (const uint8_t *)"");
 	/* XML compresses 10:1; the output grows if a payload does not (avail_out is 32-bit). */
 	size_t step = n / 8 + ((size_t)64 << 10);
 	for (;;) {
+		int rc;
 		if (zs->avail_in == 0) {
 			uint32_t take = left > (1u << 30) ? 1u << 30 : (uint32_t)left;
 			zs->avail_in = take;
@@ -199,21 +220,25 @@ int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out)
 			zs->end_of_stream = left == 0;
 		}
 		if (out->cap - out->len < ((size_t)64 << 10) && (rc = kdbx_buf_reserve(out, step)) != KDBX_OK)
-			goto out;
+			return rc;
 		size_t room = out->cap - out->len;
 		zs->next_out = out->data + out->len;
 		zs->avail_out = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 		uint32_t before = zs->avail_out;
-		if (isal_deflate(zs) != COMP_OK) {
-			rc = kdbx_error__set(KDBX_ERROR, "gzip compression failed");
-			goto out;
-		}
+		if (isal_deflate(zs) != COMP_OK)
+			return kdbx_error__set(KDBX_ERROR, "gzip compression failed");
 		out->len += before - zs->avail_out;
 		if (zs->internal_state.state == ZSTATE_END)
-			break;
+			return KDBX_OK;
 	}
-out:
-	kdbx_secure_free(zs, sizeof(*zs));
-	kdbx_secure_free(level_buf, IGZIP_LEVEL_BUF);
+}
+
+int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out)
+{
+	kdbx_gzip_deflater *d = kdbx_gzip__deflater_new();
+	if (d == NULL)
+		return KDBX_ENOMEM;
+	int rc = kdbx_gzip__deflate_with(d, in, n, out);
+	kdbx_gzip__deflater_free(d);
 	return rc;
 }

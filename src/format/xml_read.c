@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <zlib.h>
 
 #include "crypto/crypto.h"
 #include "format/xml_internal.h"
@@ -393,61 +392,6 @@ static uint8_t *memdup_or_fail(reader *r, const uint8_t *d, size_t n)
 	if (n)
 		memcpy(p, d, n);
 	return p;
-}
-
-static int gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *outlen)
-{
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 15 + 32) != Z_OK)
-		return KDBX_ENOMEM;
-	size_t cap = n * 4 + 64, len = 0;
-	uint8_t *buf = malloc(cap);
-	int rc = KDBX_ENOMEM;
-	if (!buf)
-		goto out;
-	z.next_in = (Bytef *)(uintptr_t)in;
-	for (;;) {
-		size_t chunk = n - (size_t)(z.next_in - in);
-		z.avail_in = chunk > UINT_MAX ? UINT_MAX : (uInt)chunk;
-		if (len == cap) {
-			if (cap >= MAX_INFLATE) {
-				rc = KDBX_ECORRUPT;
-				goto out;
-			}
-			size_t ncap = cap * 2 > MAX_INFLATE ? MAX_INFLATE : cap * 2;
-			uint8_t *nb = realloc(buf, ncap);
-			if (!nb)
-				goto out;
-			buf = nb;
-			cap = ncap;
-		}
-		size_t room = cap - len;
-		z.next_out = buf + len;
-		z.avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
-		uInt before = z.avail_out;
-		int zr = inflate(&z, Z_NO_FLUSH);
-		len += before - z.avail_out;
-		if (zr == Z_STREAM_END)
-			break;
-		if (zr != Z_OK && !(zr == Z_BUF_ERROR && z.avail_out == 0)) {
-			rc = KDBX_ECORRUPT;
-			goto out;
-		}
-		if (zr == Z_OK && z.avail_in == 0 && z.avail_out != 0 &&
-		    (size_t)(z.next_in - in) == n) {
-			rc = KDBX_ECORRUPT; /* truncated */
-			goto out;
-		}
-	}
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	inflateEnd(&z);
-	return rc;
 }
 
 /* ---- binary pool (KDBX4 inner header + KDBX3 Meta/Binaries) ---- */
@@ -1084,8 +1028,13 @@ static void leaf_pool_binary(reader *r, const frame *f, const char *s, size_t n)
 	uint8_t *data = NULL;
 	size_t dlen = 0;
 	if (f->flags & F_COMPRESSED) {
-		int rc = gunzip(d, len, &data, &dlen);
+		/* A plain buffer: the pool's attachments live in malloc blocks. */
+		kdbx_buf out = KDBX_BUF_INIT;
+		int rc = kdbx_gzip__inflate(d, len, MAX_INFLATE, &out);
+		if (rc == KDBX_OK && (data = kdbx_buf_detach(&out, &dlen)) == NULL)
+			rc = KDBX_ENOMEM;
 		if (rc) {
+			kdbx_buf_free(&out);
 			fail(r, rc, rc == KDBX_ENOMEM ? "out of memory" : "cannot decompress binary");
 			return;
 		}

@@ -8,7 +8,6 @@
  * written as a character reference so it survives the parser's line-end normalisation. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <zlib.h>
 
 #include "crypto/crypto.h"
 #include "format/xml_internal.h"
@@ -26,7 +25,7 @@ typedef struct writer {
 	size_t *outbins; /* Ref -> db->bins index */
 	size_t nout;
 	kdbx_buf sec;    /* revealed protected values (secure) */
-	kdbx_buf tmp;    /* gzip output */
+	kdbx_buf tmp;    /* gzip output (secure) */
 	/* last formatted time: an item's times are mostly equal */
 	kdbx_time last_t;
 	size_t last_tlen; /* 0: none yet */
@@ -706,32 +705,6 @@ out:
 	return rc;
 }
 
-static int gzip_into(kdbx_buf *out, const uint8_t *d, size_t n)
-{
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
-	int rc = 0;
-	size_t bound = deflateBound(&z, (uLong)n);
-	if (n > UINT32_MAX || kdbx_buf_reserve(out, bound)) {
-		rc = kdbx_error__set(KDBX_ENOMEM, "out of memory");
-		goto out;
-	}
-	z.next_in = (Bytef *)(uintptr_t)d;
-	z.avail_in = (uInt)n;
-	z.next_out = out->data + out->len;
-	z.avail_out = (uInt)bound;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		rc = kdbx_error__set(KDBX_ERROR, "gzip failed");
-		goto out;
-	}
-	out->len += bound - z.avail_out;
-out:
-	deflateEnd(&z);
-	return rc;
-}
-
 static void put_meta_binaries(writer *w)
 {
 	if (!w->nout) {
@@ -739,21 +712,31 @@ static void put_meta_binaries(writer *w)
 		return;
 	}
 	open_el(w, "Binaries");
-	bool gz = w->db->compression == KDBX_COMPRESS_GZIP;
+	kdbx_gzip_deflater *z = NULL;
+	if (w->db->compression == KDBX_COMPRESS_GZIP && (z = kdbx_gzip__deflater_new()) == NULL) {
+		w->err = KDBX_ENOMEM;
+		return;
+	}
 	for (size_t i = 0; i < w->nout && !w->err; i++) {
 		const kdbx_bin *b = &w->db->bins[w->outbins[i]];
 		char buf[64];
 		const uint8_t *d = b->data;
 		size_t n = b->len;
-		if (gz) {
+		bool gz = false;
+		if (z != NULL && n > 0) {
 			kdbx_buf_reset(&w->tmp);
-			int rc = gzip_into(&w->tmp, b->data, b->len);
+			int rc = kdbx_gzip__deflate_with(z, b->data, b->len, &w->tmp);
 			if (rc) {
 				w->err = rc;
-				return;
+				break;
 			}
-			d = w->tmp.data;
-			n = w->tmp.len;
+			/* Compressed is per binary: one that does not shrink (an image, an archive)
+			 * is written as it is, and readers skip inflating it. */
+			if (w->tmp.len < n) {
+				gz = true;
+				d = w->tmp.data;
+				n = w->tmp.len;
+			}
 		}
 		/* Never Protected="True" here: some readers only decrypt <Value> elements, and a
 		 * stream they do not advance would garble every later protected string. */
@@ -769,6 +752,9 @@ static void put_meta_binaries(writer *w)
 			w->err = kdbx_error__set(KDBX_ENOMEM, "out of memory");
 		put(w, "</Binary>\n", 10);
 	}
+	kdbx_gzip__deflater_free(z);
+	if (w->err)
+		return;
 	put_unknown(w, &w->db->meta.unknown, KDBX_XML_LOC_BINARIES);
 	close_el(w, "Binaries");
 }
@@ -977,6 +963,7 @@ int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
 	w.version = version;
 	w.stream = stream;
 	w.sec.secure = true;
+	w.tmp.secure = true; /* a compressed attachment */
 	/* A plain export (no stream) must carry its attachments itself. */
 	w.inline_pool = version < KDBX_VERSION_4_0 || !stream || !c;
 	int rc = build_pool(&w);

@@ -44,7 +44,10 @@ def make_spec(cipher, kdf):
         "protected": ["Password", "PIN", "Пароль"],
         "tags": "bank;finance",
         "icon": 66,
-        "attachments": {"hello.txt": "hello world\n", "unicode ü.txt": "данные ✓"},
+        # a log that shrinks in gzip (KDBX 3.1 writes it Compressed="True") beside two
+        # that do not (written as they are)
+        "attachments": {"hello.txt": "hello world\n", "unicode ü.txt": "данные ✓",
+                        "log.txt": "".join("%05d login ok ✓\n" % i for i in range(2000))},
         "history": e1_hist,
         "times": {"creation": "2018-05-06T07:08:09Z", "modification": "2021-02-03T04:05:06Z",
                   "expiry": "2030-01-01T00:00:00Z"},

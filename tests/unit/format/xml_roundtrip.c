@@ -348,8 +348,9 @@ static void test_format_xml_roundtrip__version_specific_output(void **state)
 	kdbx_db *b = cycle(db, KDBX_VERSION_3_1, true, &x);
 	assert_true(contains(&x, "<HeaderHash>WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=</HeaderHash>"));
 	assert_true(contains(&x, "<DatabaseNameChanged>2020-01-02T03:04:05Z</DatabaseNameChanged>"));
-	assert_true(contains(&x, "<Binary ID=\"0\" Compressed=\"True\">"));
-	assert_true(contains(&x, "<Binary ID=\"1\" Compressed=\"True\">"));
+	/* 16 and 6 bytes do not shrink in a gzip member: written as they are */
+	assert_true(contains(&x, "<Binary ID=\"0\">"));
+	assert_true(contains(&x, "<Binary ID=\"1\">"));
 	assert_false(contains(&x, "<Binary ID=\"2\""));
 	assert_false(contains(&x, "SettingsChanged"));
 	assert_false(contains(&x, "QualityCheck"));
@@ -435,6 +436,57 @@ static void test_format_xml_roundtrip__kdbx4_binaries_dedup(void **state)
 	kdbx_container_free(&c);
 	kdbx_buf_free(&out);
 	kdbx_db_free(&db);
+}
+
+/* KDBX 3.1 Meta/Binaries: an attachment that shrinks is written Compressed="True", one that
+ * does not (random bytes, as in an image or an archive) as it is; both come back byte for
+ * byte. A compressed one whose gzip is damaged is an error, not an empty attachment. */
+static void test_format_xml_roundtrip__kdbx3_binaries_compressed_when_smaller(void **state)
+{
+	enum { TEXT_LEN = 64 * 1024, RAND_LEN = 4096 };
+	kdbx_buf x = KDBX_BUF_INIT;
+	size_t it, ir;
+	(void)state;
+	kdbx_db *db = rich_db();
+	uint8_t *text = malloc(TEXT_LEN), *rnd = malloc(RAND_LEN);
+	assert_non_null(text);
+	assert_non_null(rnd);
+	for (size_t i = 0; i < TEXT_LEN; i++)
+		text[i] = (uint8_t)("line of a log file\n"[i % 19]);
+	assert_int_equal(kdbx_random(rnd, RAND_LEN), KDBX_OK);
+	assert_int_equal(kdbx_db__add_bin(db, text, TEXT_LEN, false, &it), KDBX_OK);
+	assert_int_equal(kdbx_db__add_bin(db, rnd, RAND_LEN, false, &ir), KDBX_OK);
+	kdbx_entry *e = db->root->entries[0];
+	assert_int_equal(kdbx_entry__add_attachment(e, "log.txt", it), KDBX_OK);
+	assert_int_equal(kdbx_entry__add_attachment(e, "photo.jpg", ir), KDBX_OK);
+
+	kdbx_db *back = cycle(db, KDBX_VERSION_3_1, true, &x);
+	eq_db(db, back, KDBX_VERSION_3_1); /* compares every attachment's bytes */
+	assert_int_equal(count(&x, "Compressed=\"True\""), 1);
+	/* the text went in compressed: its base64 is far shorter than 4/3 of 64 KiB */
+	assert_true(x.len < (size_t)RAND_LEN * 4 / 3 + TEXT_LEN / 4);
+	kdbx_db_free(&back);
+	kdbx_buf_free(&x);
+	kdbx_db_free(&db);
+
+	static const char intact[] =
+	    "<KeePassFile><Meta><Binaries><Binary ID=\"0\" Compressed=\"True\">"
+	    "H4sIAAAAAAAAA8tIzcnJBwCGphA2BQAAAA==</Binary></Binaries></Meta>"
+	    "<Root><Group><Name>r</Name><Entry><UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID>"
+	    "<Binary><Key>h</Key><Value Ref=\"0\"/></Binary></Entry></Group></Root></KeePassFile>";
+	char *bad = kdbx_strdup(intact);
+	assert_non_null(bad);
+	char *crc = strstr(bad, "phA2BQ"); /* in the trailer's CRC-32 */
+	assert_non_null(crc);
+	crc[3] = '3';
+	assert_int_equal(xml_parse(intact, &back), KDBX_OK);
+	const kdbx_bin *hello = &back->bins[back->root->entries[0]->attachments[0].bin];
+	assert_int_equal(hello->len, 5);
+	assert_memory_equal(hello->data, "hello", 5);
+	kdbx_db_free(&back);
+	assert_int_equal(xml_parse(bad, &back), KDBX_ECORRUPT);
+	assert_null(back);
+	free(bad);
 }
 
 static void test_format_xml_roundtrip__stream_order(void **state)
@@ -548,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_format_xml_roundtrip__unknown_elements_kept),
 		cmocka_unit_test(test_format_xml_roundtrip__version_specific_output),
 		cmocka_unit_test(test_format_xml_roundtrip__kdbx4_binaries_dedup),
+		cmocka_unit_test(test_format_xml_roundtrip__kdbx3_binaries_compressed_when_smaller),
 		cmocka_unit_test(test_format_xml_roundtrip__stream_order),
 		cmocka_unit_test(test_format_xml_roundtrip__invalid_chars_stripped),
 		cmocka_unit_test(test_format_xml_roundtrip__interop_files),
