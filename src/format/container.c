@@ -10,16 +10,25 @@
  * would take hours; the other sanity caps live in kdbx_kdf__validate. */
 #define LIMIT_AES_ROUNDS ((uint64_t)INT32_MAX)
 
+void kdbx_container__drop_payload(kdbx_container *c)
+{
+	kdbx_gzip__stream_free(&c->xml_stream); /* before xml: it writes there */
+	for (size_t i = 0; i < c->nbinaries && !c->binaries_borrowed; i++)
+		kdbx_freezero(c->binaries[i].data, c->binaries[i].len);
+	free(c->binaries);
+	c->binaries = NULL;
+	c->nbinaries = 0;
+	c->binaries_borrowed = false;
+	kdbx_buf_free(&c->xml);
+	c->xml_skip = 0;
+}
+
 void kdbx_container_free(kdbx_container *c)
 {
 	if (c == NULL)
 		return;
-	kdbx_gzip__stream_free(&c->xml_stream); /* before xml: it writes there */
+	kdbx_container__drop_payload(c);
 	free(c->public_custom_data);
-	for (size_t i = 0; i < c->nbinaries; i++)
-		kdbx_freezero(c->binaries[i].data, c->binaries[i].len);
-	free(c->binaries);
-	kdbx_buf_free(&c->xml);
 	/* Seeds and the stream key are secret enough to wipe. */
 	kdbx_memzero(c, sizeof(*c));
 }

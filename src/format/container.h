@@ -45,6 +45,9 @@ typedef struct kdbx_container {
 	/* KDBX4 inner-header binaries, in order. */
 	kdbx_binary *binaries;
 	size_t nbinaries;
+	/* Set by the XML writer: the binaries' data are the db's attachments, lent for the
+	 * save (no copy of them all); the container frees the array, not the data. */
+	bool binaries_borrowed;
 	/* The XML document (plaintext, decompressed). Secure buffer. */
 	kdbx_buf xml;
 	/* Bytes at the front of xml that are not XML (wiped remains of the KDBX4
@@ -98,6 +101,8 @@ int kdbx_container_write(const kdbx_container *c, const kdbx_buf *hdr, const kdb
                          kdbx_buf *out);
 /* Fresh master seed, IV, KDF seed, stream key (and start bytes). */
 int kdbx_container_new_seeds(kdbx_container *c);
+/* Frees (wipes) the XML and the binaries, the rest of c stays. */
+void kdbx_container__drop_payload(kdbx_container *c);
 
 /* Save, step 2 split in three (container_write.c), so the deliberately slow key
  * derivation can run while the XML is still being written: it needs only what
@@ -115,9 +120,14 @@ int kdbx_container_derive_keys(const kdbx_container *c, const kdbx_key *key,
 /* Key-free part of the payload into the secure buffer plain: gzip, and for KDBX3 the
  * start bytes + hashed blocks, for KDBX4 the inner header (+ c->binaries). */
 int kdbx_container_write_plain(const kdbx_container *c, kdbx_buf *plain);
+/* The same bytes, and c's payload is gone afterwards: the XML's memory is given back
+ * while it is compressed, then c->xml and c->binaries are freed (a 186 MB document is
+ * not in memory beside its compressed copy). */
+int kdbx_container__write_plain_consume(kdbx_container *c, kdbx_buf *plain);
 /* Key-dependent part: appends hdr + the encrypted plain (KDBX4: header hash + HMAC,
- * HMAC blocks) to out. */
-int kdbx_container_write_seal(const kdbx_container *c, const kdbx_buf *hdr, const kdbx_buf *plain,
+ * HMAC blocks) to out. plain is consumed: freed (wiped) as soon as it is encrypted,
+ * so a big payload is not in memory three times. */
+int kdbx_container_write_seal(const kdbx_container *c, const kdbx_buf *hdr, kdbx_buf *plain,
                               const kdbx_container_keys *keys, kdbx_buf *out);
 
 /* The overlapped save: begin starts the derivation on a worker thread (one core:
@@ -146,11 +156,12 @@ typedef struct kdbx_container_writer {
 /* Never fails: a worker that cannot start leaves the derivation to finish. */
 void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *c,
                                 const kdbx_key *key);
-/* Always joins the worker and wipes w. caller_rc != KDBX_OK (the XML write failed;
+/* Always joins the worker and wipes w. Once the payload is built, c->xml and
+ * c->binaries are freed (kdbx_container__drop_payload). caller_rc != KDBX_OK (the XML write failed;
  * its error is set) cancels an AES-KDF (Argon2 runs to its end) and is returned as
  * it is. Otherwise the first error of write_plain, the derivation (re-set on this
  * thread with the worker's message) and the seal. */
-int kdbx_container_write_finish(kdbx_container_writer *w, const kdbx_container *c,
+int kdbx_container_write_finish(kdbx_container_writer *w, kdbx_container *c,
                                 const kdbx_buf *hdr, int caller_rc, kdbx_buf *out);
 
 /* VariantDictionary (vdict.c) */
@@ -192,6 +203,11 @@ int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out);
 typedef struct kdbx_gzip_deflater kdbx_gzip_deflater;
 kdbx_gzip_deflater *kdbx_gzip__deflater_new(void);
 int kdbx_gzip__deflate_with(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, kdbx_buf *out);
+/* One member from pieces: begin, then feed each piece (last = true for the final one,
+ * which ends the member). in may be released or reused once feed returned. */
+void kdbx_gzip__deflate_begin(kdbx_gzip_deflater *d);
+int kdbx_gzip__deflate_feed(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, bool last,
+                            kdbx_buf *out);
 void kdbx_gzip__deflater_free(kdbx_gzip_deflater *d);
 /* gzip.c: the trailer's ISIZE when plausible (<= max_out, <= deflate's ratio), else 0;
  * zlib allocators that wipe what they free (shared with gzip_stream.c). */
@@ -221,9 +237,12 @@ void kdbx_gzip__stream_thread_mode(int mode);
 int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
                      const uint8_t cipher_key[32]);
 int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out);
-/* kdbx3.c: the write split for the overlapped save (kdbx3__write = plain + seal). */
-int kdbx_kdbx3__write_plain(const kdbx_container *c, kdbx_buf *plain);
-int kdbx_kdbx3__write_seal(const kdbx_container *c, const kdbx_buf *plain,
+/* kdbx3.c: the write split for the overlapped save (kdbx3__write = plain + seal); seal
+ * consumes plain (frees it once encrypted). */
+/* write_plain: xml_done, when not NULL, is c->xml: the pages the deflater has passed are
+ * given back as it goes (see kdbx_container__write_plain_consume). */
+int kdbx_kdbx3__write_plain(const kdbx_container *c, kdbx_buf *plain, kdbx_buf *xml_done);
+int kdbx_kdbx3__write_seal(const kdbx_container *c, kdbx_buf *plain,
                            const uint8_t cipher_key[32], kdbx_buf *out);
 /* kdbx3.c: HashedBlockStream (exposed for the unit tests). */
 int kdbx_kdbx3__hashed_blocks_read(const uint8_t *in, size_t n, kdbx_buf *out);
@@ -237,10 +256,11 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
                      const uint8_t hmac_key[64]);
 int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
                       const uint8_t cipher_key[32], const uint8_t hmac_key[64], kdbx_buf *out);
-/* kdbx4.c: the write split for the overlapped save (kdbx4__write = plain + seal). */
-int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body);
+/* kdbx4.c: the write split for the overlapped save (kdbx4__write = plain + seal); seal
+ * consumes body (frees it once encrypted). */
+int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body, kdbx_buf *xml_done);
 int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
-                           const kdbx_buf *body, const uint8_t cipher_key[32],
+                           kdbx_buf *body, const uint8_t cipher_key[32],
                            const uint8_t hmac_key[64], kdbx_buf *out);
 /* kdbx4.c: stored SHA-256 of the header (the 32 bytes at rest) -> KDBX_ECORRUPT on mismatch;
  * checked before the (slow) key derivation. header_mac = HMAC with the index 2^64-1 key. */

@@ -33,11 +33,23 @@ int kdbx_container_write_plain(const kdbx_container *c, kdbx_buf *plain)
 {
 	if (c == NULL || plain == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "container_write_plain: invalid argument");
-	return is_v4(c->version) ? kdbx_kdbx4__write_plain(c, plain)
-	                         : kdbx_kdbx3__write_plain(c, plain);
+	return is_v4(c->version) ? kdbx_kdbx4__write_plain(c, plain, NULL)
+	                         : kdbx_kdbx3__write_plain(c, plain, NULL);
 }
 
-int kdbx_container_write_seal(const kdbx_container *c, const kdbx_buf *hdr, const kdbx_buf *plain,
+int kdbx_container__write_plain_consume(kdbx_container *c, kdbx_buf *plain)
+{
+	int rc;
+
+	if (c == NULL || plain == NULL)
+		return kdbx_error__set(KDBX_EINVALID, "container_write_plain: invalid argument");
+	rc = is_v4(c->version) ? kdbx_kdbx4__write_plain(c, plain, &c->xml)
+	                       : kdbx_kdbx3__write_plain(c, plain, &c->xml);
+	kdbx_container__drop_payload(c);
+	return rc;
+}
+
+int kdbx_container_write_seal(const kdbx_container *c, const kdbx_buf *hdr, kdbx_buf *plain,
                               const kdbx_container_keys *keys, kdbx_buf *out)
 {
 	int rc;
@@ -97,7 +109,7 @@ void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *
 	w->threaded = pthread_create(&w->thread, NULL, worker_run, w) == 0;
 }
 
-int kdbx_container_write_finish(kdbx_container_writer *w, const kdbx_container *c,
+int kdbx_container_write_finish(kdbx_container_writer *w, kdbx_container *c,
                                 const kdbx_buf *hdr, int caller_rc, kdbx_buf *out)
 {
 	kdbx_buf plain = KDBX_BUF_INIT;
@@ -111,7 +123,7 @@ int kdbx_container_write_finish(kdbx_container_writer *w, const kdbx_container *
 	else if (rc == KDBX_OK && (hdr->len < 12 || kdbx_le32(hdr->data + 8) != c->version))
 		rc = kdbx_error__set(KDBX_EINVALID, "header does not match the container");
 	if (rc == KDBX_OK)
-		rc = kdbx_container_write_plain(c, &plain);
+		rc = kdbx_container__write_plain_consume(c, &plain);
 	if (w->threaded) {
 		if (rc != KDBX_OK)
 			atomic_store(&w->cancel, 1);

@@ -196,28 +196,38 @@ void kdbx_gzip__deflater_free(kdbx_gzip_deflater *d)
 	kdbx_secure_free(d, sizeof(*d));
 }
 
-/* One gzip member appended to out: a plain member (no name, MTIME 0) that zlib,
- * KeePassXC and pykeepass read. */
-int kdbx_gzip__deflate_with(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, kdbx_buf *out)
+void kdbx_gzip__deflate_begin(kdbx_gzip_deflater *d)
 {
 	struct isal_zstream *zs = &d->zs;
-	size_t left = n;
 
 	isal_deflate_init(zs); /* a new stream: no history from the last member */
 	zs->level = IGZIP_LEVEL;
 	zs->level_buf = d->level_buf;
 	zs->level_buf_size = IGZIP_LEVEL_BUF;
-	zs->gzip_flag = IGZIP_GZIP;
+	zs->gzip_flag = IGZIP_GZIP; /* a plain member: no name, MTIME 0 */
+}
+
+/* igzip copies what it still needs of the input (its history window) into its own
+ * state before it returns, so the caller may reuse or release in afterwards. */
+int kdbx_gzip__deflate_feed(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, bool last,
+                            kdbx_buf *out)
+{
+	struct isal_zstream *zs = &d->zs;
+	size_t left = n;
+
 	zs->next_in = (uint8_t *)(uintptr_t)(n > 0 ? in : (const uint8_t *)"");
+	zs->avail_in = 0;
 	/* XML compresses 10:1; the output grows if a payload does not (avail_out is 32-bit). */
 	size_t step = n / 8 + ((size_t)64 << 10);
 	for (;;) {
 		int rc;
 		if (zs->avail_in == 0) {
+			if (left == 0 && !last)
+				return KDBX_OK; /* all taken; the member goes on with the next feed */
 			uint32_t take = left > (1u << 30) ? 1u << 30 : (uint32_t)left;
 			zs->avail_in = take;
 			left -= take;
-			zs->end_of_stream = left == 0;
+			zs->end_of_stream = last && left == 0;
 		}
 		if (out->cap - out->len < ((size_t)64 << 10) && (rc = kdbx_buf_reserve(out, step)) != KDBX_OK)
 			return rc;
@@ -231,6 +241,12 @@ int kdbx_gzip__deflate_with(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, 
 		if (zs->internal_state.state == ZSTATE_END)
 			return KDBX_OK;
 	}
+}
+
+int kdbx_gzip__deflate_with(kdbx_gzip_deflater *d, const uint8_t *in, size_t n, kdbx_buf *out)
+{
+	kdbx_gzip__deflate_begin(d);
+	return kdbx_gzip__deflate_feed(d, in, n, true, out);
 }
 
 int kdbx_gzip__deflate(const uint8_t *in, size_t n, kdbx_buf *out)

@@ -322,72 +322,101 @@ out:
 	return rc;
 }
 
-static int inner_field(kdbx_buf *b, uint8_t id, const void *data, size_t n)
+/* Where the plaintext payload goes: piece by piece into the deflater (nothing of it is
+ * ever whole in memory: a vault with 100 MiB of attachments saved 200 MB lighter), or
+ * appended to the body when it is stored uncompressed. */
+typedef struct payload {
+	kdbx_gzip_deflater *z; /* NULL: no compression */
+	kdbx_buf *body;
+} payload;
+
+#define XML_SLICE ((size_t)8 << 20)
+
+static int payload_put(payload *p, const void *data, size_t n)
 {
+	if (p->z != NULL)
+		return kdbx_gzip__deflate_feed(p->z, data, n, false, p->body);
+	return kdbx_buf_append(p->body, data, n);
+}
+
+/* type (1 byte), length (LE32), data */
+static int inner_field(payload *p, uint8_t id, const void *data, size_t n)
+{
+	uint8_t head[5];
 	int rc;
 	if (n > UINT32_MAX)
 		return kdbx_error__set(KDBX_EINVALID, "inner header field too large");
-	if ((rc = kdbx_buf_append_byte(b, id)) != KDBX_OK ||
-	    (rc = kdbx_buf_append_le32(b, (uint32_t)n)) != KDBX_OK)
+	head[0] = id;
+	kdbx_put_le32(head + 1, (uint32_t)n);
+	if ((rc = payload_put(p, head, 5)) != KDBX_OK)
 		return rc;
-	return kdbx_buf_append(b, data, n);
+	return payload_put(p, data, n);
 }
 
 /* Key-free half: inner header (stream id + key, attachments) + XML, gzipped as set,
  * into the secure buffer body (empty on entry). */
-int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body)
+int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body, kdbx_buf *xml_done)
 {
-	kdbx_buf plain = KDBX_BUF_INIT;
+	payload p = {NULL, body};
 	uint8_t sid[4];
 	int rc;
 
-	plain.secure = true;
 	if (c->stream_id != KDBX_STREAM_SALSA20 && c->stream_id != KDBX_STREAM_CHACHA20)
 		return kdbx_error__set(KDBX_EINVALID, "bad inner stream id");
 	if (c->stream_key_len == 0 || c->stream_key_len > sizeof(c->stream_key))
 		return kdbx_error__set(KDBX_EINVALID, "inner stream key missing");
 	kdbx_put_le32(sid, (uint32_t)c->stream_id);
-	/* One allocation for the inner header, the attachments and the XML. */
 	const uint8_t *xml = c->xml_skip > 0 ? c->xml.data + c->xml_skip : c->xml.data;
 	size_t xml_len = c->xml.len - c->xml_skip;
-	size_t total = 64 + c->stream_key_len + xml_len;
-	for (size_t i = 0; i < c->nbinaries && total < SIZE_MAX / 2; i++)
-		total += 6 + c->binaries[i].len;
-	if ((rc = kdbx_buf_reserve(&plain, kdbx_secure_round(total))) != KDBX_OK ||
-	    (rc = inner_field(&plain, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
-	    (rc = inner_field(&plain, IH_STREAM_KEY, c->stream_key, c->stream_key_len)) != KDBX_OK)
+	if (c->compression == KDBX_COMPRESS_GZIP) {
+		if ((p.z = kdbx_gzip__deflater_new()) == NULL)
+			return KDBX_ENOMEM;
+		kdbx_gzip__deflate_begin(p.z);
+	} else {
+		/* One allocation for the inner header, the attachments and the XML. */
+		size_t total = 64 + c->stream_key_len + xml_len;
+		for (size_t i = 0; i < c->nbinaries && total < SIZE_MAX / 2; i++)
+			total += 6 + c->binaries[i].len;
+		if ((rc = kdbx_buf_reserve(body, kdbx_secure_round(total))) != KDBX_OK)
+			return rc;
+	}
+	if ((rc = inner_field(&p, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
+	    (rc = inner_field(&p, IH_STREAM_KEY, c->stream_key, c->stream_key_len)) != KDBX_OK)
 		goto out;
 	for (size_t i = 0; i < c->nbinaries; i++) {
 		const kdbx_binary *b = &c->binaries[i];
+		uint8_t head[6];
 		if (b->len > UINT32_MAX - 1) {
 			rc = kdbx_error__set(KDBX_EINVALID, "attachment too large");
 			goto out;
 		}
-		if ((rc = kdbx_buf_append_byte(&plain, IH_BINARY)) != KDBX_OK ||
-		    (rc = kdbx_buf_append_le32(&plain, (uint32_t)(b->len + 1))) != KDBX_OK ||
-		    (rc = kdbx_buf_append_byte(&plain, b->flags)) != KDBX_OK ||
-		    (rc = kdbx_buf_append(&plain, b->data, b->len)) != KDBX_OK)
+		head[0] = IH_BINARY;
+		kdbx_put_le32(head + 1, (uint32_t)(b->len + 1));
+		head[5] = b->flags; /* the flag byte counts in the length */
+		if ((rc = payload_put(&p, head, 6)) != KDBX_OK ||
+		    (rc = payload_put(&p, b->data, b->len)) != KDBX_OK)
 			goto out;
 	}
-	if ((rc = inner_field(&plain, IH_END, NULL, 0)) != KDBX_OK ||
-	    (rc = kdbx_buf_append(&plain, xml, xml_len)) != KDBX_OK)
+	if ((rc = inner_field(&p, IH_END, NULL, 0)) != KDBX_OK)
 		goto out;
-	if (c->compression == KDBX_COMPRESS_GZIP) {
-		rc = kdbx_gzip__deflate(plain.data, plain.len, body);
-	} else {
-		/* Moved, not copied: body takes over the buffer. */
-		kdbx_buf_free(body);
-		*body = plain;
-		plain = (kdbx_buf)KDBX_BUF_INIT;
+	/* The XML in slices, so the pages the deflater has passed can be given back. */
+	for (size_t pos = 0, take; pos < xml_len; pos += take) {
+		take = xml_len - pos < XML_SLICE ? xml_len - pos : XML_SLICE;
+		if ((rc = payload_put(&p, xml + pos, take)) != KDBX_OK)
+			goto out;
+		if (p.z != NULL && xml_done != NULL)
+			kdbx_buf_release_front(xml_done, (size_t)(xml + pos + take - xml_done->data));
 	}
+	if (p.z != NULL)
+		rc = kdbx_gzip__deflate_feed(p.z, NULL, 0, true, body);
 out:
-	kdbx_buf_free(&plain);
+	kdbx_gzip__deflater_free(p.z);
 	return rc;
 }
 
 /* Key-dependent half: SHA-256 + HMAC of the header, then the encrypted body in HMAC blocks. */
 int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
-                           const kdbx_buf *body, const uint8_t cipher_key[32],
+                           kdbx_buf *body, const uint8_t cipher_key[32],
                            const uint8_t hmac_key[64], kdbx_buf *out)
 {
 	kdbx_buf enc = KDBX_BUF_INIT;
@@ -400,6 +429,7 @@ int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t h
 	    (rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, body->data, body->len, &enc)) !=
 	        KDBX_OK)
 		goto out;
+	kdbx_buf_free(body); /* before out grows by as much again */
 	if ((rc = kdbx_sha256(hdr, hdr_len, hash)) != KDBX_OK ||
 	    (rc = kdbx_kdbx4__header_mac(hdr, hdr_len, hmac_key, mac)) != KDBX_OK ||
 	    (rc = kdbx_buf_append(out, hash, 32)) != KDBX_OK ||
@@ -407,6 +437,7 @@ int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t h
 		goto out;
 	rc = kdbx_kdbx4__hmac_blocks_write(enc.data, enc.len, KDBX_BLOCK_SIZE, hmac_key, out);
 out:
+	kdbx_buf_free(body);
 	kdbx_buf_free(&enc);
 	return rc;
 }
@@ -418,7 +449,7 @@ int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_le
 	int rc;
 
 	body.secure = true;
-	rc = kdbx_kdbx4__write_plain(c, &body);
+	rc = kdbx_kdbx4__write_plain(c, &body, NULL);
 	if (rc == KDBX_OK)
 		rc = kdbx_kdbx4__write_seal(c, hdr, hdr_len, &body, cipher_key, hmac_key, out);
 	kdbx_buf_free(&body);

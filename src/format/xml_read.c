@@ -471,9 +471,13 @@ static void pool_put(reader *r, const char *id, uint8_t *data, size_t len, bool 
 static int pool_bin(reader *r, pool_item *it, size_t *bin)
 {
 	if (it->bin == SIZE_MAX) {
+		uint8_t *data = it->data;
+		/* bytes lent by another db (a container the writer filled) are copied */
+		if (it->from_c && r->c->binaries_borrowed && (data = memdup_or_fail(r, data, it->len)) == NULL)
+			return KDBX_ENOMEM;
 		/* kdbx_db__add_bin takes the bytes even when it fails */
-		int rc = kdbx_db__add_bin(r->db, it->data, it->len, it->protect, &it->bin);
-		if (it->from_c) {
+		int rc = kdbx_db__add_bin(r->db, data, it->len, it->protect, &it->bin);
+		if (it->from_c && !r->c->binaries_borrowed) {
 			r->c->binaries[it->c_index].data = NULL;
 			r->c->binaries[it->c_index].len = 0;
 		}

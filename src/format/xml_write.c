@@ -852,30 +852,25 @@ static void put_root(writer *w)
 	close_el(w, "Root");
 }
 
+/* The container borrows the attachments' bytes from the db (it lives only as long as
+ * the save): a vault's attachments are not copied once more. */
 static int fill_container_binaries(writer *w, kdbx_container *c)
 {
-	for (size_t i = 0; i < c->nbinaries; i++)
+	kdbx_binary *bins = NULL;
+	if (w->nout && (bins = calloc(w->nout, sizeof(*bins))) == NULL)
+		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nbinaries && !c->binaries_borrowed; i++)
 		kdbx_freezero(c->binaries[i].data, c->binaries[i].len);
 	free(c->binaries);
-	c->binaries = NULL;
-	c->nbinaries = 0;
-	if (!w->nout)
-		return 0;
-	c->binaries = calloc(w->nout, sizeof(*c->binaries));
-	if (!c->binaries)
-		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
 	for (size_t i = 0; i < w->nout; i++) {
 		const kdbx_bin *b = &w->db->bins[w->outbins[i]];
-		uint8_t *d = malloc(b->len ? b->len : 1);
-		if (!d)
-			return kdbx_error__set(KDBX_ENOMEM, "out of memory");
-		if (b->len)
-			memcpy(d, b->data, b->len);
-		c->binaries[i].data = d;
-		c->binaries[i].len = b->len;
-		c->binaries[i].flags = b->protect ? 1 : 0;
-		c->nbinaries = i + 1;
+		bins[i].data = b->data;
+		bins[i].len = b->len;
+		bins[i].flags = b->protect ? 1 : 0;
 	}
+	c->binaries = bins;
+	c->nbinaries = w->nout;
+	c->binaries_borrowed = true;
 	return 0;
 }
 

@@ -29,24 +29,31 @@ static double now_s(void)
 /* Writes c through both paths and checks the bytes are equal and open again. */
 static void same_bytes(kdbx_container *c, const kdbx_key *key)
 {
-	kdbx_buf hdr = KDBX_BUF_INIT, seq = KDBX_BUF_INIT, ovl = KDBX_BUF_INIT;
+	kdbx_buf hdr = KDBX_BUF_INIT, seq = KDBX_BUF_INIT, ovl = KDBX_BUF_INIT, xml = KDBX_BUF_INIT;
 	kdbx_container_writer w;
 	kdbx_container back;
+	size_t nbinaries = c->nbinaries;
 
+	assert_int_equal(kdbx_buf_append(&xml, c->xml.data, c->xml.len), KDBX_OK);
 	assert_int_equal(kdbx_container_write_header(c, &hdr), KDBX_OK);
 	assert_int_equal(kdbx_container_write(c, &hdr, key, &seq), KDBX_OK);
 	kdbx_container_write_begin(&w, c, key);
 	assert_int_equal(w.threaded, two_cpus());
 	assert_int_equal(kdbx_container_write_finish(&w, c, &hdr, KDBX_OK, &ovl), KDBX_OK);
 	assert_false(w.threaded); /* finish wiped the writer */
+	/* finish consumed the payload: XML and binaries are gone from c */
+	assert_int_equal(c->xml.len, 0);
+	assert_null(c->xml.data);
+	assert_int_equal(c->nbinaries, 0);
 	assert_int_equal(ovl.len, seq.len);
 	assert_memory_equal(ovl.data, seq.data, seq.len);
 	memset(&back, 0, sizeof(back));
 	assert_int_equal(kdbx_container_read(&back, ovl.data, ovl.len, key, NULL), KDBX_OK);
-	assert_int_equal(back.xml.len - back.xml_skip, c->xml.len);
-	assert_memory_equal(back.xml.data + back.xml_skip, c->xml.data, c->xml.len);
-	assert_int_equal(back.nbinaries, c->nbinaries);
+	assert_int_equal(back.xml.len - back.xml_skip, xml.len);
+	assert_memory_equal(back.xml.data + back.xml_skip, xml.data, xml.len);
+	assert_int_equal(back.nbinaries, nbinaries);
 	kdbx_container_free(&back);
+	kdbx_buf_free(&xml);
 	kdbx_buf_free(&hdr);
 	kdbx_buf_free(&seq);
 	kdbx_buf_free(&ovl);
@@ -82,6 +89,36 @@ static void test_format_container_write__same_bytes_all_formats(void **state)
 		kdbx_container_free(&c);
 	}
 	kdbx_kdf__aes_mode(0);
+	kdbx_key_free(&key);
+}
+
+/* A payload of several deflate slices (8 MiB): the overlapped path gives the XML's
+ * pages back while it compresses, the sequential one does not; both must write the same
+ * bytes (a deflater that read a given-back page would see zeros, or fault). Half of the
+ * text repeats, so the output holds both matches and literals. */
+static void test_format_container_write__same_bytes_large_payload(void **state)
+{
+	(void)state;
+	static const uint32_t versions[] = {KDBX_VERSION_3_1, KDBX_VERSION_4_0};
+	enum { XML_LEN = 20 << 20 };
+	kdbx_key *key = fix_key(PW);
+	for (size_t v = 0; v < KDBX_ARRAY_LEN(versions); v++) {
+		kdbx_container c;
+		uint32_t x = 2463534242u;
+		fix_container(&c, versions[v], KDBX_CIPHER_AES256,
+		              versions[v] >= KDBX_VERSION_4_0 ? KDBX_KDF_AES_KDBX4 : KDBX_KDF_AES_KDBX3,
+		              KDBX_COMPRESS_GZIP, versions[v] >= KDBX_VERSION_4_0 ? 2 : 0);
+		c.kdf.rounds = 1000;
+		kdbx_buf_reset(&c.xml);
+		assert_int_equal(kdbx_buf_reserve(&c.xml, XML_LEN), KDBX_OK);
+		for (size_t i = 0; i < XML_LEN; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			c.xml.data[i] = (i / 4096) % 2 ? (uint8_t)('a' + i % 23) : (uint8_t)(' ' + x % 95);
+		}
+		c.xml.len = XML_LEN;
+		same_bytes(&c, key);
+		kdbx_container_free(&c);
+	}
 	kdbx_key_free(&key);
 }
 
@@ -293,6 +330,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_container_write__same_bytes_all_formats),
+		cmocka_unit_test(test_format_container_write__same_bytes_large_payload),
 		cmocka_unit_test(test_format_container_write__same_bytes_database),
 		cmocka_unit_test(test_format_container_write__xml_failure_cancels_kdf),
 		cmocka_unit_test(test_format_container_write__plain_failure_cancels_kdf),

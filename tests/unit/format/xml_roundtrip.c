@@ -411,8 +411,16 @@ static void test_format_xml_roundtrip__kdbx4_binaries_dedup(void **state)
 	assert_int_equal(kdbx_stream_new(&s, KDBX_STREAM_CHACHA20, stream_key, 32), KDBX_OK);
 	assert_int_equal(kdbx_xml_write(db, KDBX_VERSION_4_0, NULL, s, &c, &out), KDBX_OK);
 	kdbx_stream_free(&s);
-	/* first use order: "first attachment" (a.txt), "second" (b.txt, dup), "" */
+	/* first use order: "first attachment" (a.txt), "second" (b.txt, dup), ""; the bytes
+	 * are the db's own, lent for the save */
 	assert_int_equal(c.nbinaries, 3);
+	assert_true(c.binaries_borrowed);
+	for (size_t k = 0; k < c.nbinaries; k++) {
+		bool lent = false;
+		for (size_t j = 0; j < db->nbins; j++)
+			lent |= c.binaries[k].data == db->bins[j].data;
+		assert_true(lent);
+	}
 	assert_int_equal(c.binaries[0].len, 16);
 	assert_memory_equal(c.binaries[0].data, "first attachment", 16);
 	assert_int_equal(c.binaries[0].flags, 1);
@@ -429,9 +437,12 @@ static void test_format_xml_roundtrip__kdbx4_binaries_dedup(void **state)
 	assert_int_equal(xml_parse_stream(out.data, out.len, s, KDBX_VERSION_4_0, &c, &back), KDBX_OK);
 	kdbx_stream_free(&s);
 	eq_db(db, back, KDBX_VERSION_4_0);
-	/* the reader moved the inner-header binaries into the pool */
-	assert_null(c.binaries[0].data);
-	assert_true(back->bins[back->root->entries[0]->attachments[0].bin].protect);
+	/* the reader copied the lent binaries into its own pool: both dbs own their bytes */
+	assert_non_null(c.binaries[0].data);
+	const kdbx_bin *first = &back->bins[back->root->entries[0]->attachments[0].bin];
+	assert_true(first->protect);
+	assert_true(first->data != c.binaries[0].data);
+	assert_memory_equal(first->data, "first attachment", 16);
 	kdbx_db_free(&back);
 	kdbx_container_free(&c);
 	kdbx_buf_free(&out);
