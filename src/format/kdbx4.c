@@ -322,9 +322,10 @@ out:
 	return rc;
 }
 
-/* Where the plaintext payload goes: piece by piece into the deflater (nothing of it is
- * ever whole in memory: a vault with 100 MiB of attachments saved 200 MB lighter), or
- * appended to the body when it is stored uncompressed. */
+/* Where the plaintext payload goes: piece by piece into the deflater (the inner header,
+ * the attachments and the XML are never copied into one buffer first: a vault with 100 MiB
+ * of attachments saves 200 MB lighter), or appended to the body when it is stored
+ * uncompressed. */
 typedef struct payload {
 	kdbx_gzip_deflater *z; /* NULL: no compression */
 	kdbx_buf *body;
