@@ -124,6 +124,23 @@ int kdbx_container_write_plain(const kdbx_container *c, kdbx_buf *plain);
  * while it is compressed, then c->xml and c->binaries are freed (a 186 MB document is
  * not in memory beside its compressed copy). */
 int kdbx_container__write_plain_consume(kdbx_container *c, kdbx_buf *plain);
+/* The key-free payload built while the XML is still being written (db_io.c hands the
+ * writer's output over every few MiB): begin once c's settings and binaries are final,
+ * feed the document in pieces, end; free in every case. write_plain is this with the
+ * whole c->xml. plain is a secure buffer, empty at begin. */
+typedef struct kdbx_plain_writer {
+	const kdbx_container *c;
+	kdbx_buf *plain;
+	size_t xml_hint;       /* expected XML size (0: unknown), to size an uncompressed body */
+	struct kdbx_gzip_deflater *z; /* NULL: no compression */
+	kdbx_buf pending;      /* KDBX3: output that does not fill a hashed block yet */
+	uint32_t block_index;  /* KDBX3: the next hashed block's index */
+} kdbx_plain_writer;
+int kdbx_container__plain_begin(kdbx_plain_writer *pw, const kdbx_container *c, kdbx_buf *plain,
+                                size_t xml_hint);
+int kdbx_container__plain_feed(kdbx_plain_writer *pw, const uint8_t *xml, size_t n);
+int kdbx_container__plain_end(kdbx_plain_writer *pw);
+void kdbx_container__plain_free(kdbx_plain_writer *pw);
 /* Key-dependent part: appends hdr + the encrypted plain (KDBX4: header hash + HMAC,
  * HMAC blocks) to out. plain is consumed: freed (wiped) as soon as it is encrypted,
  * so a big payload is not in memory three times. */
@@ -236,12 +253,11 @@ void kdbx_gzip__stream_thread_mode(int mode);
 /* kdbx3.c: payload after the header (cipher, start bytes, hashed blocks, gzip) <-> c->xml. */
 int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
                      const uint8_t cipher_key[32]);
-int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out);
-/* kdbx3.c: the write split for the overlapped save (kdbx3__write = plain + seal); seal
+/* kdbx3.c: the key-free payload as the XML comes (kdbx_plain_writer), and the seal, which
  * consumes plain (frees it once encrypted). */
-/* write_plain: xml_done, when not NULL, is c->xml: the pages the deflater has passed are
- * given back as it goes (see kdbx_container__write_plain_consume). */
-int kdbx_kdbx3__write_plain(const kdbx_container *c, kdbx_buf *plain, kdbx_buf *xml_done);
+int kdbx_kdbx3__plain_begin(kdbx_plain_writer *pw);
+int kdbx_kdbx3__plain_feed(kdbx_plain_writer *pw, const uint8_t *xml, size_t n);
+int kdbx_kdbx3__plain_end(kdbx_plain_writer *pw);
 int kdbx_kdbx3__write_seal(const kdbx_container *c, kdbx_buf *plain,
                            const uint8_t cipher_key[32], kdbx_buf *out);
 /* kdbx3.c: HashedBlockStream (exposed for the unit tests). */
@@ -254,11 +270,11 @@ int kdbx_kdbx3__hashed_blocks_write(const uint8_t *in, size_t n, size_t block_si
 int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
                      const uint8_t *rest, size_t n, const uint8_t cipher_key[32],
                      const uint8_t hmac_key[64]);
-int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
-                      const uint8_t cipher_key[32], const uint8_t hmac_key[64], kdbx_buf *out);
-/* kdbx4.c: the write split for the overlapped save (kdbx4__write = plain + seal); seal
+/* kdbx4.c: the key-free payload as the XML comes (kdbx_plain_writer), and the seal, which
  * consumes body (frees it once encrypted). */
-int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body, kdbx_buf *xml_done);
+int kdbx_kdbx4__plain_begin(kdbx_plain_writer *pw);
+int kdbx_kdbx4__plain_feed(kdbx_plain_writer *pw, const uint8_t *xml, size_t n);
+int kdbx_kdbx4__plain_end(kdbx_plain_writer *pw);
 int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
                            kdbx_buf *body, const uint8_t cipher_key[32],
                            const uint8_t hmac_key[64], kdbx_buf *out);

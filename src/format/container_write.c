@@ -29,12 +29,63 @@ int kdbx_container_derive_keys(const kdbx_container *c, const kdbx_key *key,
 	return derive(key, c->version, &c->kdf, c->master_seed, kdf_flags, cb, ud, out);
 }
 
+int kdbx_container__plain_begin(kdbx_plain_writer *pw, const kdbx_container *c, kdbx_buf *plain,
+                                size_t xml_hint)
+{
+	memset(pw, 0, sizeof(*pw));
+	pw->c = c;
+	pw->plain = plain;
+	pw->xml_hint = xml_hint;
+	return is_v4(c->version) ? kdbx_kdbx4__plain_begin(pw) : kdbx_kdbx3__plain_begin(pw);
+}
+
+int kdbx_container__plain_feed(kdbx_plain_writer *pw, const uint8_t *xml, size_t n)
+{
+	return is_v4(pw->c->version) ? kdbx_kdbx4__plain_feed(pw, xml, n)
+	                             : kdbx_kdbx3__plain_feed(pw, xml, n);
+}
+
+int kdbx_container__plain_end(kdbx_plain_writer *pw)
+{
+	return is_v4(pw->c->version) ? kdbx_kdbx4__plain_end(pw) : kdbx_kdbx3__plain_end(pw);
+}
+
+void kdbx_container__plain_free(kdbx_plain_writer *pw)
+{
+	kdbx_gzip__deflater_free(pw->z);
+	kdbx_buf_free(&pw->pending);
+	memset(pw, 0, sizeof(*pw));
+}
+
+/* The whole c->xml in 8 MiB slices; with xml_done (= c->xml), the pages each slice
+ * leaves behind are given back (the deflater keeps its own copy of its window). */
+#define XML_SLICE ((size_t)8 << 20)
+
+static int write_plain(const kdbx_container *c, kdbx_buf *plain, kdbx_buf *xml_done)
+{
+	/* xml_skip: a container read from a KDBX4 file and written again. */
+	const uint8_t *xml = c->xml_skip > 0 ? c->xml.data + c->xml_skip : c->xml.data;
+	size_t n = c->xml.len - c->xml_skip;
+	kdbx_plain_writer pw;
+	int rc = kdbx_container__plain_begin(&pw, c, plain, n);
+
+	for (size_t pos = 0, take; rc == KDBX_OK && pos < n; pos += take) {
+		take = n - pos < XML_SLICE ? n - pos : XML_SLICE;
+		rc = kdbx_container__plain_feed(&pw, xml + pos, take);
+		if (rc == KDBX_OK && xml_done != NULL)
+			kdbx_buf_release_front(xml_done, (size_t)(xml + pos + take - xml_done->data));
+	}
+	if (rc == KDBX_OK)
+		rc = kdbx_container__plain_end(&pw);
+	kdbx_container__plain_free(&pw);
+	return rc;
+}
+
 int kdbx_container_write_plain(const kdbx_container *c, kdbx_buf *plain)
 {
 	if (c == NULL || plain == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "container_write_plain: invalid argument");
-	return is_v4(c->version) ? kdbx_kdbx4__write_plain(c, plain, NULL)
-	                         : kdbx_kdbx3__write_plain(c, plain, NULL);
+	return write_plain(c, plain, NULL);
 }
 
 int kdbx_container__write_plain_consume(kdbx_container *c, kdbx_buf *plain)
@@ -43,8 +94,7 @@ int kdbx_container__write_plain_consume(kdbx_container *c, kdbx_buf *plain)
 
 	if (c == NULL || plain == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "container_write_plain: invalid argument");
-	rc = is_v4(c->version) ? kdbx_kdbx4__write_plain(c, plain, &c->xml)
-	                       : kdbx_kdbx3__write_plain(c, plain, &c->xml);
+	rc = write_plain(c, plain, &c->xml);
 	kdbx_container__drop_payload(c);
 	return rc;
 }

@@ -43,51 +43,37 @@ int kdbx_kdbx3__hashed_blocks_read(const uint8_t *in, size_t n, kdbx_buf *out)
 	}
 }
 
-/* HashedBlockStream writer: blocks as the data comes, the empty final block at the end. */
-typedef struct hashed_writer {
-	uint32_t index;
-	kdbx_buf *out;
-} hashed_writer;
-
-static int hashed_block(hashed_writer *h, const uint8_t *in, size_t blen)
+/* One HashedBlockStream block (blen > 0), or with blen 0 the empty final one (its hash
+ * is all zeros); *index counts them. */
+static int hashed_block(kdbx_buf *out, uint32_t *index, const uint8_t *in, size_t blen)
 {
-	uint8_t hash[32];
+	uint8_t hash[32] = {0};
 	int rc;
 
-	if (h->index == UINT32_MAX)
+	if (*index == UINT32_MAX)
 		return kdbx_error__set(KDBX_EINVALID, "payload too large");
-	if ((rc = kdbx_sha256(in, blen, hash)) != KDBX_OK ||
-	    (rc = kdbx_buf_append_le32(h->out, h->index)) != KDBX_OK ||
-	    (rc = kdbx_buf_append(h->out, hash, 32)) != KDBX_OK ||
-	    (rc = kdbx_buf_append_le32(h->out, (uint32_t)blen)) != KDBX_OK ||
-	    (rc = kdbx_buf_append(h->out, in, blen)) != KDBX_OK)
+	if ((blen > 0 && (rc = kdbx_sha256(in, blen, hash)) != KDBX_OK) ||
+	    (rc = kdbx_buf_append_le32(out, *index)) != KDBX_OK ||
+	    (rc = kdbx_buf_append(out, hash, 32)) != KDBX_OK ||
+	    (rc = kdbx_buf_append_le32(out, (uint32_t)blen)) != KDBX_OK ||
+	    (rc = kdbx_buf_append(out, in, blen)) != KDBX_OK)
 		return rc;
-	h->index++;
+	(*index)++;
 	return KDBX_OK;
-}
-
-static int hashed_end(hashed_writer *h)
-{
-	static const uint8_t zero[32];
-	int rc;
-
-	if ((rc = kdbx_buf_append_le32(h->out, h->index)) != KDBX_OK ||
-	    (rc = kdbx_buf_append(h->out, zero, 32)) != KDBX_OK)
-		return rc;
-	return kdbx_buf_append_le32(h->out, 0);
 }
 
 int kdbx_kdbx3__hashed_blocks_write(const uint8_t *in, size_t n, size_t block_size, kdbx_buf *out)
 {
-	hashed_writer h = {0, out};
+	uint32_t index = 0;
 	int rc;
 
 	if (block_size == 0 || block_size > INT32_MAX)
 		return kdbx_error__set(KDBX_EINVALID, "bad block size");
 	for (size_t pos = 0; pos < n; pos += block_size)
-		if ((rc = hashed_block(&h, in + pos, n - pos < block_size ? n - pos : block_size)) != KDBX_OK)
+		if ((rc = hashed_block(out, &index, in + pos, n - pos < block_size ? n - pos : block_size)) !=
+		    KDBX_OK)
 			return rc;
-	return hashed_end(&h);
+	return hashed_block(out, &index, NULL, 0);
 }
 
 int kdbx_kdbx3__read(kdbx_container *c, const uint8_t *payload, size_t n,
@@ -154,65 +140,54 @@ out:
 	return rc;
 }
 
-/* The XML goes into the deflater a slice at a time; each whole block of its output moves
- * into plain as soon as it is there, so the compressed payload is never in memory twice
- * (a vault with 100 MiB of attachments saved 110 MB lighter). */
-#define DEFLATE_SLICE ((size_t)8 << 20)
-
-static int write_gzip_blocks(const uint8_t *xml, size_t n, hashed_writer *h, kdbx_buf *xml_done)
+/* Key-free half, as the XML comes: StreamStartBytes, then the (gzipped) document cut into
+ * hashed blocks. Each whole block moves into plain as soon as it is there, so only the
+ * last partial block waits in pw->pending. */
+int kdbx_kdbx3__plain_begin(kdbx_plain_writer *pw)
 {
-	kdbx_gzip_deflater *z = kdbx_gzip__deflater_new();
-	kdbx_buf gz = KDBX_BUF_INIT;
-	size_t pos = 0;
+	pw->pending.secure = true;
+	if (pw->c->compression == KDBX_COMPRESS_GZIP) {
+		if ((pw->z = kdbx_gzip__deflater_new()) == NULL)
+			return KDBX_ENOMEM;
+		kdbx_gzip__deflate_begin(pw->z);
+	}
+	return kdbx_buf_append(pw->plain, pw->c->stream_start, 32);
+}
+
+static int emit_blocks(kdbx_plain_writer *pw, bool final)
+{
+	kdbx_buf *p = &pw->pending;
+	size_t done = 0;
 	int rc = KDBX_OK;
 
-	if (z == NULL)
-		return KDBX_ENOMEM;
-	gz.secure = true;
-	kdbx_gzip__deflate_begin(z);
-	for (bool last = false; !last && rc == KDBX_OK;) {
-		size_t take = n - pos < DEFLATE_SLICE ? n - pos : DEFLATE_SLICE;
-		last = pos + take == n;
-		if ((rc = kdbx_gzip__deflate_feed(z, xml + pos, take, last, &gz)) != KDBX_OK)
-			break;
-		pos += take;
-		if (xml_done != NULL) /* the deflater keeps its own copy of its window */
-			kdbx_buf_release_front(xml_done, (size_t)(xml + pos - xml_done->data));
-		size_t done = 0;
-		while (rc == KDBX_OK && (gz.len - done >= KDBX_BLOCK_SIZE || (last && gz.len > done))) {
-			size_t blen = gz.len - done < KDBX_BLOCK_SIZE ? gz.len - done : KDBX_BLOCK_SIZE;
-			rc = hashed_block(h, gz.data + done, blen);
-			done += blen;
-		}
-		/* the rest (less than a block) moves to the front */
-		memmove(gz.data, gz.data + done, gz.len - done);
-		gz.len -= done;
+	while (rc == KDBX_OK && (p->len - done >= KDBX_BLOCK_SIZE || (final && p->len > done))) {
+		size_t blen = p->len - done < KDBX_BLOCK_SIZE ? p->len - done : KDBX_BLOCK_SIZE;
+		rc = hashed_block(pw->plain, &pw->block_index, p->data + done, blen);
+		done += blen;
 	}
-	kdbx_buf_free(&gz);
-	kdbx_gzip__deflater_free(z);
+	if (done > 0) { /* the rest (less than a block) moves to the front */
+		memmove(p->data, p->data + done, p->len - done);
+		p->len -= done;
+	}
 	return rc;
 }
 
-/* Key-free half: StreamStartBytes + hashed blocks of the (gzipped) XML, into a secure plain. */
-int kdbx_kdbx3__write_plain(const kdbx_container *c, kdbx_buf *plain, kdbx_buf *xml_done)
+int kdbx_kdbx3__plain_feed(kdbx_plain_writer *pw, const uint8_t *xml, size_t n)
 {
-	/* xml_skip: a container read from a KDBX4 file and written as KDBX3. */
-	const uint8_t *body = c->xml_skip > 0 ? c->xml.data + c->xml_skip : c->xml.data;
-	size_t body_len = c->xml.len - c->xml_skip;
-	hashed_writer h = {0, plain};
+	int rc = pw->z != NULL ? kdbx_gzip__deflate_feed(pw->z, xml, n, false, &pw->pending)
+	                       : kdbx_buf_append(&pw->pending, xml, n);
+	return rc != KDBX_OK ? rc : emit_blocks(pw, false);
+}
+
+int kdbx_kdbx3__plain_end(kdbx_plain_writer *pw)
+{
 	int rc;
 
-	if ((rc = kdbx_buf_append(plain, c->stream_start, 32)) != KDBX_OK)
+	if (pw->z != NULL && (rc = kdbx_gzip__deflate_feed(pw->z, NULL, 0, true, &pw->pending)) != KDBX_OK)
 		return rc;
-	if (c->compression == KDBX_COMPRESS_GZIP)
-		rc = write_gzip_blocks(body, body_len, &h, xml_done);
-	else
-		for (size_t pos = 0; pos < body_len && rc == KDBX_OK; pos += KDBX_BLOCK_SIZE)
-			rc = hashed_block(&h, body + pos,
-			                  body_len - pos < KDBX_BLOCK_SIZE ? body_len - pos : KDBX_BLOCK_SIZE);
-	if (rc == KDBX_OK)
-		rc = hashed_end(&h);
-	return rc;
+	if ((rc = emit_blocks(pw, true)) != KDBX_OK)
+		return rc;
+	return hashed_block(pw->plain, &pw->block_index, NULL, 0);
 }
 
 /* Key-dependent half: the encrypted payload. */
@@ -224,15 +199,3 @@ int kdbx_kdbx3__write_seal(const kdbx_container *c, kdbx_buf *plain,
 	return rc;
 }
 
-int kdbx_kdbx3__write(const kdbx_container *c, const uint8_t cipher_key[32], kdbx_buf *out)
-{
-	kdbx_buf plain = KDBX_BUF_INIT;
-	int rc;
-
-	plain.secure = true;
-	rc = kdbx_kdbx3__write_plain(c, &plain, NULL);
-	if (rc == KDBX_OK)
-		rc = kdbx_kdbx3__write_seal(c, &plain, cipher_key, out);
-	kdbx_buf_free(&plain);
-	return rc;
-}

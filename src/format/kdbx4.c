@@ -322,26 +322,19 @@ out:
 	return rc;
 }
 
-/* Where the plaintext payload goes: piece by piece into the deflater (the inner header,
- * the attachments and the XML are never copied into one buffer first: a vault with 100 MiB
- * of attachments saves 200 MB lighter), or appended to the body when it is stored
- * uncompressed. */
-typedef struct payload {
-	kdbx_gzip_deflater *z; /* NULL: no compression */
-	kdbx_buf *body;
-} payload;
-
-#define XML_SLICE ((size_t)8 << 20)
-
-static int payload_put(payload *p, const void *data, size_t n)
+/* Key-free half, as the XML comes: the inner header (stream id + key, attachments), then
+ * the XML, piece by piece into the deflater (they are never copied into one buffer first:
+ * a vault with 100 MiB of attachments saves 200 MB lighter), or appended to the body when
+ * it is stored uncompressed. */
+static int payload_put(kdbx_plain_writer *pw, const void *data, size_t n)
 {
-	if (p->z != NULL)
-		return kdbx_gzip__deflate_feed(p->z, data, n, false, p->body);
-	return kdbx_buf_append(p->body, data, n);
+	if (pw->z != NULL)
+		return kdbx_gzip__deflate_feed(pw->z, data, n, false, pw->plain);
+	return kdbx_buf_append(pw->plain, data, n);
 }
 
 /* type (1 byte), length (LE32), data */
-static int inner_field(payload *p, uint8_t id, const void *data, size_t n)
+static int inner_field(kdbx_plain_writer *pw, uint8_t id, const void *data, size_t n)
 {
 	uint8_t head[5];
 	int rc;
@@ -349,16 +342,14 @@ static int inner_field(payload *p, uint8_t id, const void *data, size_t n)
 		return kdbx_error__set(KDBX_EINVALID, "inner header field too large");
 	head[0] = id;
 	kdbx_put_le32(head + 1, (uint32_t)n);
-	if ((rc = payload_put(p, head, 5)) != KDBX_OK)
+	if ((rc = payload_put(pw, head, 5)) != KDBX_OK)
 		return rc;
-	return payload_put(p, data, n);
+	return payload_put(pw, data, n);
 }
 
-/* Key-free half: inner header (stream id + key, attachments) + XML, gzipped as set,
- * into the secure buffer body (empty on entry). */
-int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body, kdbx_buf *xml_done)
+int kdbx_kdbx4__plain_begin(kdbx_plain_writer *pw)
 {
-	payload p = {NULL, body};
+	const kdbx_container *c = pw->c;
 	uint8_t sid[4];
 	int rc;
 
@@ -367,52 +358,44 @@ int kdbx_kdbx4__write_plain(const kdbx_container *c, kdbx_buf *body, kdbx_buf *x
 	if (c->stream_key_len == 0 || c->stream_key_len > sizeof(c->stream_key))
 		return kdbx_error__set(KDBX_EINVALID, "inner stream key missing");
 	kdbx_put_le32(sid, (uint32_t)c->stream_id);
-	const uint8_t *xml = c->xml_skip > 0 ? c->xml.data + c->xml_skip : c->xml.data;
-	size_t xml_len = c->xml.len - c->xml_skip;
 	if (c->compression == KDBX_COMPRESS_GZIP) {
-		if ((p.z = kdbx_gzip__deflater_new()) == NULL)
+		if ((pw->z = kdbx_gzip__deflater_new()) == NULL)
 			return KDBX_ENOMEM;
-		kdbx_gzip__deflate_begin(p.z);
+		kdbx_gzip__deflate_begin(pw->z);
 	} else {
-		/* One allocation for the inner header, the attachments and the XML. */
-		size_t total = 64 + c->stream_key_len + xml_len;
+		/* One allocation for the inner header, the attachments and (when known) the XML. */
+		size_t total = 64 + c->stream_key_len + pw->xml_hint;
 		for (size_t i = 0; i < c->nbinaries && total < SIZE_MAX / 2; i++)
 			total += 6 + c->binaries[i].len;
-		if ((rc = kdbx_buf_reserve(body, kdbx_secure_round(total))) != KDBX_OK)
+		if ((rc = kdbx_buf_reserve(pw->plain, kdbx_secure_round(total))) != KDBX_OK)
 			return rc;
 	}
-	if ((rc = inner_field(&p, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
-	    (rc = inner_field(&p, IH_STREAM_KEY, c->stream_key, c->stream_key_len)) != KDBX_OK)
-		goto out;
+	if ((rc = inner_field(pw, IH_STREAM_ID, sid, 4)) != KDBX_OK ||
+	    (rc = inner_field(pw, IH_STREAM_KEY, c->stream_key, c->stream_key_len)) != KDBX_OK)
+		return rc;
 	for (size_t i = 0; i < c->nbinaries; i++) {
 		const kdbx_binary *b = &c->binaries[i];
 		uint8_t head[6];
-		if (b->len > UINT32_MAX - 1) {
-			rc = kdbx_error__set(KDBX_EINVALID, "attachment too large");
-			goto out;
-		}
+		if (b->len > UINT32_MAX - 1)
+			return kdbx_error__set(KDBX_EINVALID, "attachment too large");
 		head[0] = IH_BINARY;
 		kdbx_put_le32(head + 1, (uint32_t)(b->len + 1));
 		head[5] = b->flags; /* the flag byte counts in the length */
-		if ((rc = payload_put(&p, head, 6)) != KDBX_OK ||
-		    (rc = payload_put(&p, b->data, b->len)) != KDBX_OK)
-			goto out;
+		if ((rc = payload_put(pw, head, 6)) != KDBX_OK ||
+		    (rc = payload_put(pw, b->data, b->len)) != KDBX_OK)
+			return rc;
 	}
-	if ((rc = inner_field(&p, IH_END, NULL, 0)) != KDBX_OK)
-		goto out;
-	/* The XML in slices, so the pages the deflater has passed can be given back. */
-	for (size_t pos = 0, take; pos < xml_len; pos += take) {
-		take = xml_len - pos < XML_SLICE ? xml_len - pos : XML_SLICE;
-		if ((rc = payload_put(&p, xml + pos, take)) != KDBX_OK)
-			goto out;
-		if (p.z != NULL && xml_done != NULL)
-			kdbx_buf_release_front(xml_done, (size_t)(xml + pos + take - xml_done->data));
-	}
-	if (p.z != NULL)
-		rc = kdbx_gzip__deflate_feed(p.z, NULL, 0, true, body);
-out:
-	kdbx_gzip__deflater_free(p.z);
-	return rc;
+	return inner_field(pw, IH_END, NULL, 0);
+}
+
+int kdbx_kdbx4__plain_feed(kdbx_plain_writer *pw, const uint8_t *xml, size_t n)
+{
+	return payload_put(pw, xml, n);
+}
+
+int kdbx_kdbx4__plain_end(kdbx_plain_writer *pw)
+{
+	return pw->z != NULL ? kdbx_gzip__deflate_feed(pw->z, NULL, 0, true, pw->plain) : KDBX_OK;
 }
 
 /* Key-dependent half: SHA-256 + HMAC of the header, then the encrypted body in HMAC blocks. */
@@ -443,16 +426,3 @@ out:
 	return rc;
 }
 
-int kdbx_kdbx4__write(const kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
-                      const uint8_t cipher_key[32], const uint8_t hmac_key[64], kdbx_buf *out)
-{
-	kdbx_buf body = KDBX_BUF_INIT;
-	int rc;
-
-	body.secure = true;
-	rc = kdbx_kdbx4__write_plain(c, &body, NULL);
-	if (rc == KDBX_OK)
-		rc = kdbx_kdbx4__write_seal(c, hdr, hdr_len, &body, cipher_key, hmac_key, out);
-	kdbx_buf_free(&body);
-	return rc;
-}
