@@ -180,6 +180,11 @@ void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *
  * thread with the worker's message) and the seal. */
 int kdbx_container_write_finish(kdbx_container_writer *w, kdbx_container *c,
                                 const kdbx_buf *hdr, int caller_rc, kdbx_buf *out);
+/* The same for a payload already built with the plain writer (kdbx_container__plain_*):
+ * plain is sealed and freed, c->xml is not used. */
+int kdbx_container_write_finish_plain(kdbx_container_writer *w, kdbx_container *c,
+                                      const kdbx_buf *hdr, int caller_rc, kdbx_buf *plain,
+                                      kdbx_buf *out);
 
 /* VariantDictionary (vdict.c) */
 typedef struct kdbx_vdict_item {

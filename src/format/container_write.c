@@ -159,21 +159,20 @@ void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *
 	w->threaded = pthread_create(&w->thread, NULL, worker_run, w) == 0;
 }
 
-int kdbx_container_write_finish(kdbx_container_writer *w, kdbx_container *c,
-                                const kdbx_buf *hdr, int caller_rc, kdbx_buf *out)
+/* built: a payload the caller made with the plain writer, or NULL to make it from c->xml. */
+static int finish(kdbx_container_writer *w, kdbx_container *c, const kdbx_buf *hdr, int rc,
+                  kdbx_buf *built, kdbx_buf *out)
 {
-	kdbx_buf plain = KDBX_BUF_INIT;
-	int rc = caller_rc;
+	kdbx_buf own = KDBX_BUF_INIT;
+	kdbx_buf *plain = built != NULL ? built : &own;
 
-	if (w == NULL)
-		return kdbx_error__set(KDBX_EINVALID, "container_write_finish: invalid argument");
-	plain.secure = true;
+	own.secure = true;
 	if (rc == KDBX_OK && (c == NULL || hdr == NULL || out == NULL || w->key == NULL))
 		rc = kdbx_error__set(KDBX_EINVALID, "container_write: invalid argument");
 	else if (rc == KDBX_OK && (hdr->len < 12 || kdbx_le32(hdr->data + 8) != c->version))
 		rc = kdbx_error__set(KDBX_EINVALID, "header does not match the container");
-	if (rc == KDBX_OK)
-		rc = kdbx_container__write_plain_consume(c, &plain);
+	if (rc == KDBX_OK && built == NULL)
+		rc = kdbx_container__write_plain_consume(c, plain);
 	if (w->threaded) {
 		if (rc != KDBX_OK)
 			atomic_store(&w->cancel, 1);
@@ -186,8 +185,28 @@ int kdbx_container_write_finish(kdbx_container_writer *w, kdbx_container *c,
 		rc = derive(w->key, w->version, &w->kdf, w->master_seed, 0, NULL, NULL, &w->keys);
 	}
 	if (rc == KDBX_OK)
-		rc = kdbx_container_write_seal(c, hdr, &plain, &w->keys, out);
-	kdbx_buf_free(&plain);
+		rc = kdbx_container_write_seal(c, hdr, plain, &w->keys, out);
+	kdbx_buf_free(plain);
 	kdbx_memzero(w, sizeof(*w));
 	return rc;
+}
+
+int kdbx_container_write_finish(kdbx_container_writer *w, kdbx_container *c,
+                                const kdbx_buf *hdr, int caller_rc, kdbx_buf *out)
+{
+	if (w == NULL)
+		return kdbx_error__set(KDBX_EINVALID, "container_write_finish: invalid argument");
+	return finish(w, c, hdr, caller_rc, NULL, out);
+}
+
+int kdbx_container_write_finish_plain(kdbx_container_writer *w, kdbx_container *c,
+                                      const kdbx_buf *hdr, int caller_rc, kdbx_buf *plain,
+                                      kdbx_buf *out)
+{
+	if (w == NULL || plain == NULL) {
+		if (plain != NULL)
+			kdbx_buf_free(plain);
+		return kdbx_error__set(KDBX_EINVALID, "container_write_finish: invalid argument");
+	}
+	return finish(w, c, hdr, caller_rc, plain, out);
 }

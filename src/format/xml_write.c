@@ -26,6 +26,8 @@ typedef struct writer {
 	size_t nout;
 	kdbx_buf sec;    /* revealed protected values (secure) */
 	kdbx_buf tmp;    /* gzip output (secure) */
+	kdbx_xml_sink sink; /* NULL: the whole document stays in out */
+	void *sink_ud;
 	/* last formatted time: an item's times are mostly equal */
 	kdbx_time last_t;
 	size_t last_tlen; /* 0: none yet */
@@ -78,6 +80,26 @@ static void put(writer *w, const void *s, size_t n)
 static void puts_(writer *w, const char *s)
 {
 	put(w, s, strlen(s));
+}
+
+/* With a sink, out is handed over and emptied whenever it holds flush_size bytes at the
+ * end of an entry or an attachment, so the document is never whole in memory. */
+#define FLUSH_SIZE ((size_t)4 << 20)
+static size_t flush_size = FLUSH_SIZE;
+
+void kdbx_xml__write_flush_size(size_t n)
+{
+	flush_size = n > 0 ? n : FLUSH_SIZE;
+}
+
+static void flush(writer *w, bool all)
+{
+	if (w->sink == NULL || w->err || (!all && w->out->len < flush_size))
+		return;
+	int rc = w->sink(w->sink_ud, w->out->data, w->out->len);
+	if (rc != KDBX_OK)
+		w->err = rc;
+	w->out->len = 0; /* secure: wiped when freed, overwritten before */
 }
 
 /* Element names are literals: NM("Name") passes the name with its length. */
@@ -595,8 +617,10 @@ static void put_group(writer *w, const kdbx_group *g)
 		put_custom_data(w, &g->custom_data, &g->unknown, false);
 	if (w->version >= KDBX_VERSION_4_1 && g->has_prev_parent && !kdbx_uuid_is_zero(&g->prev_parent))
 		leaf_uuid(w, "PreviousParentGroup", &g->prev_parent);
-	for (size_t i = 0; i < g->nentries && !w->err; i++)
+	for (size_t i = 0; i < g->nentries && !w->err; i++) {
 		put_entry(w, g->entries[i], false);
+		flush(w, false);
+	}
 	for (size_t i = 0; i < g->ngroups && !w->err; i++)
 		put_group(w, g->groups[i]);
 	put_unknown(w, &g->unknown, KDBX_XML_LOC_SELF);
@@ -751,6 +775,7 @@ static void put_meta_binaries(writer *w)
 		if (!w->err && kdbx_base64_encode(w->out, d, n))
 			w->err = kdbx_error__set(KDBX_ENOMEM, "out of memory");
 		put(w, "</Binary>\n", 10);
+		flush(w, false);
 	}
 	kdbx_gzip__deflater_free(z);
 	if (w->err)
@@ -944,8 +969,9 @@ static size_t est_doc(const writer *w)
 	return n + n / 16;
 }
 
-int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
-                   kdbx_stream *stream, kdbx_container *c, kdbx_buf *out)
+static int write_doc(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
+                     kdbx_stream *stream, kdbx_container *c, kdbx_buf *out, kdbx_xml_sink sink,
+                     void *sink_ud)
 {
 	if (!db || !out)
 		return kdbx_error__set(KDBX_EINVALID, "kdbx_xml_write: NULL argument");
@@ -954,6 +980,8 @@ int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
 	writer w;
 	memset(&w, 0, sizeof(w));
 	w.out = out;
+	w.sink = sink;
+	w.sink_ud = sink_ud;
 	w.db = db;
 	w.version = version;
 	w.stream = stream;
@@ -967,8 +995,11 @@ int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
 	if (!w.inline_pool && (rc = fill_container_binaries(&w, c)))
 		goto out;
 	/* room() relies on a non-NULL buffer, and this reservation is most of the cost
-	 * saving (see est_doc). */
-	if (kdbx_buf_reserve(out, est_doc(&w))) {
+	 * saving (see est_doc). With a sink, out holds one flush and the entry after it. */
+	size_t est = est_doc(&w);
+	if (sink != NULL && est > flush_size + flush_size / 2)
+		est = flush_size + flush_size / 2;
+	if (kdbx_buf_reserve(out, est)) {
 		rc = kdbx_error__set(KDBX_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -978,11 +1009,30 @@ int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
 	put_root(&w);
 	put_unknown(&w, &db->unknown_doc, KDBX_XML_LOC_SELF);
 	close_el(&w, "KeePassFile");
+	flush(&w, true);
 	rc = w.err;
 out:
 	free(w.binmap);
 	free(w.outbins);
 	kdbx_buf_free(&w.sec);
 	kdbx_buf_free(&w.tmp);
+	return rc;
+}
+
+int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
+                   kdbx_stream *stream, kdbx_container *c, kdbx_buf *out)
+{
+	return write_doc(db, version, header_hash, stream, c, out, NULL, NULL);
+}
+
+int kdbx_xml_write_to(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
+                      kdbx_stream *stream, kdbx_container *c, kdbx_xml_sink sink, void *ud)
+{
+	kdbx_buf out = KDBX_BUF_INIT;
+	out.secure = true;
+	if (sink == NULL)
+		return kdbx_error__set(KDBX_EINVALID, "kdbx_xml_write_to: NULL sink");
+	int rc = write_doc(db, version, header_hash, stream, c, &out, sink, ud);
+	kdbx_buf_free(&out);
 	return rc;
 }

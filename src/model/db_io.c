@@ -129,6 +129,29 @@ int kdbx_db_set_key(kdbx_db *db, const kdbx_key *key)
 }
 
 /* Serialises db into out with key (both checked by the callers). */
+/* The XML writer's pieces go straight into the payload (gzip, blocks): the document is
+ * never whole in memory. The payload starts with the first piece, when the writer has
+ * settled the container's binaries. */
+typedef struct save_sink {
+	kdbx_container *c;
+	kdbx_plain_writer pw;
+	kdbx_buf plain;
+	bool begun;
+} save_sink;
+
+static int save_piece(void *ud, const uint8_t *xml, size_t n)
+{
+	save_sink *s = ud;
+	int rc;
+
+	if (!s->begun) {
+		s->begun = true;
+		if ((rc = kdbx_container__plain_begin(&s->pw, s->c, &s->plain, 0)) != KDBX_OK)
+			return rc;
+	}
+	return kdbx_container__plain_feed(&s->pw, xml, n);
+}
+
 static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 {
 	kdbx_container c;
@@ -165,9 +188,16 @@ static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 	/* The key derivation needs only the header's settings: it runs on a second
 	 * core while this thread writes and compresses the XML; finish always joins. */
 	kdbx_container_write_begin(&w, &c, key);
+	save_sink sink = {.c = &c, .plain = {.secure = true}};
 	if ((rc = kdbx_stream_new(&s, c.stream_id, c.stream_key, c.stream_key_len)) == KDBX_OK)
-		rc = kdbx_xml_write(db, version, c.header_hash, s, &c, &c.xml);
-	if ((rc = kdbx_container_write_finish(&w, &c, &hdr, rc, out)) != KDBX_OK)
+		rc = kdbx_xml_write_to(db, version, c.header_hash, s, &c, save_piece, &sink);
+	if (rc == KDBX_OK && !sink.begun) /* the writer always hands over a last piece */
+		rc = save_piece(&sink, NULL, 0);
+	if (rc == KDBX_OK)
+		rc = kdbx_container__plain_end(&sink.pw);
+	kdbx_container__plain_free(&sink.pw);
+	rc = kdbx_container_write_finish_plain(&w, &c, &hdr, rc, &sink.plain, out);
+	if (rc != KDBX_OK)
 		goto out;
 	/* The file now carries these settings; the fresh KDF seed is the db's. */
 	db->kdf.type = c.kdf.type;

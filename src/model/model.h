@@ -288,11 +288,19 @@ int kdbx_xml_read(kdbx_db *db, kdbx_container *c, kdbx_stream *stream);
 /* Writes db as XML for format version `version` into out. stream NULL = plain
  * export (ProtectInMemory="True", values in clear). For KDBX3 writes
  * Meta/HeaderHash = header_hash (if not NULL) and the Meta/Binaries pool; for
- * KDBX4 fills c->binaries (de-duplicated, malloc'd copies) and references them
- * by index. A plain export (stream NULL) or c NULL always uses the inline
+ * KDBX4 fills c->binaries (de-duplicated, the db's bytes lent: c must not outlive
+ * db) and references them by index. A plain export (stream NULL) or c NULL always uses the inline
  * Meta/Binaries pool so the document is self-contained. */
 int kdbx_xml_write(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
                    kdbx_stream *stream, kdbx_container *c, kdbx_buf *out);
+/* The same document handed to sink in pieces of about 4 MiB (at the end of an entry or an
+ * attachment; the last piece may be empty), so it is never whole in memory. A sink's
+ * error stops the write and is returned. c->binaries are final before the first piece. */
+typedef int (*kdbx_xml_sink)(void *ud, const uint8_t *xml, size_t n);
+int kdbx_xml_write_to(kdbx_db *db, uint32_t version, const uint8_t header_hash[32],
+                      kdbx_stream *stream, kdbx_container *c, kdbx_xml_sink sink, void *ud);
+/* test hook: the size at which kdbx_xml_write_to hands a piece over (0: 4 MiB) */
+void kdbx_xml__write_flush_size(size_t n);
 /* The version a save must write (KeePassXC rule, notes 3.8). */
 uint32_t kdbx_db__required_version(const kdbx_db *db);
 

@@ -184,6 +184,68 @@ static void test_model_roundtrip__aes_upgraded_to_kdbx41(void **state)
 	kdbx_key_free(&key);
 }
 
+/* kdbx_xml__write_flush_size (format/xml_write.c): a save hands the XML to the payload in
+ * pieces; 1 byte makes one piece per entry and per attachment. */
+void kdbx_xml__write_flush_size(size_t n);
+
+static void roundtrip_in_pieces(kdbx_kdf_type kdf, bool v41, uint32_t want, kdbx_compression comp)
+{
+	kdbx_key *key = password_key("test");
+	kdbx_db *db = build_db(v41), *back = NULL;
+	uint8_t *out = NULL, *x1 = NULL, *x2 = NULL;
+	size_t len = 0, l1 = 0, l2 = 0;
+
+	cheap_kdf(db, kdf);
+	assert_int_equal(kdbx_db_set_compression(db, comp), KDBX_OK);
+	/* 3000 more entries: uncompressed, the KDBX 3.1 payload spans several 1 MiB blocks */
+	kdbx_group *bulk = NULL;
+	assert_int_equal(kdbx_group_add_group(&bulk, kdbx_db_root(db), "bulk"), KDBX_OK);
+	for (int i = 0; i < 3000; i++) {
+		char title[32], pw[64], notes[400];
+		kdbx_entry *e = NULL;
+		snprintf(title, sizeof(title), "bulk %d", i);
+		snprintf(pw, sizeof(pw), "pw-%d-%u", i, (unsigned)(i * 2654435761u));
+		for (size_t k = 0; k + 1 < sizeof(notes); k++)
+			notes[k] = (char)('a' + (unsigned)(i * 7 + (int)k * 13) % 26);
+		notes[sizeof(notes) - 1] = 0;
+		assert_int_equal(kdbx_entry_new(&e, bulk, title), KDBX_OK);
+		assert_int_equal(kdbx_entry_set_field(e, "Password", pw, 1), KDBX_OK);
+		assert_int_equal(kdbx_entry_set_field(e, "Notes", notes, 0), KDBX_OK);
+	}
+	kdbx_xml__write_flush_size(1);
+	int rc = kdbx_db_save_memory(db, key, &out, &len);
+	kdbx_xml__write_flush_size(0);
+	assert_int_equal(rc, KDBX_OK);
+	assert_int_equal(kdbx_db_open_memory(&back, out, len, key, NULL), KDBX_OK);
+	assert_int_equal(kdbx_db_file_version(back), want);
+	assert_int_equal(kdbx_db_compression(back), comp);
+	assert_int_equal(kdbx_db_group_count(back), 4);
+	assert_int_equal(kdbx_db_entry_count(back), 3002);
+	kdbx_entry *last = kdbx_db_find_entry(back, "/bulk/bulk 2999");
+	assert_non_null(last);
+	expect_field(last, KDBX_FIELD_PASSWORD, "pw-2999-2078447751", 1);
+	/* the same document, attachments and all, as the one written whole */
+	assert_int_equal(kdbx_db_export_xml_memory(db, &x1, &l1), KDBX_OK);
+	assert_int_equal(kdbx_db_export_xml_memory(back, &x2, &l2), KDBX_OK);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(x1, x2, l1);
+	kdbx_free(x1, l1);
+	kdbx_free(x2, l2);
+	kdbx_free(out, len);
+	kdbx_db_free(&back);
+	kdbx_db_free(&db);
+	kdbx_key_free(&key);
+}
+
+static void test_model_roundtrip__xml_in_pieces(void **state)
+{
+	(void)state;
+	roundtrip_in_pieces(KDBX_KDF_AES_KDBX3, false, KDBX_VERSION_3_1, KDBX_COMPRESS_GZIP);
+	roundtrip_in_pieces(KDBX_KDF_AES_KDBX3, false, KDBX_VERSION_3_1, KDBX_COMPRESS_NONE);
+	roundtrip_in_pieces(KDBX_KDF_ARGON2ID, false, KDBX_VERSION_4_0, KDBX_COMPRESS_GZIP);
+	roundtrip_in_pieces(KDBX_KDF_ARGON2ID, true, KDBX_VERSION_4_1, KDBX_COMPRESS_NONE);
+}
+
 static void test_model_roundtrip__file_and_xml(void **state)
 {
 	char dir[] = "/tmp/kdbx-model-XXXXXX", path[64], xml[64];
@@ -226,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_model_roundtrip__argon2_kdbx41),
 		cmocka_unit_test(test_model_roundtrip__aes_kdbx31),
 		cmocka_unit_test(test_model_roundtrip__aes_upgraded_to_kdbx41),
+		cmocka_unit_test(test_model_roundtrip__xml_in_pieces),
 		cmocka_unit_test(test_model_roundtrip__file_and_xml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
