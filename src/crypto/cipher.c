@@ -51,11 +51,21 @@ const char *kdbx_cipher_name(kdbx_cipher c)
 	return "unknown";
 }
 
-/* EVP works on int lengths: feed large payloads in 1 GiB pieces (multiple of 16). */
+/* EVP works on int lengths: feed large payloads in 1 GiB pieces (multiple of 16). When the
+ * input is consumed, 4 MiB pieces, each given back once encrypted. */
 #define EVP_CHUNK ((size_t)1 << 30)
+#define CONSUME_CHUNK ((size_t)4 << 20)
+
+/* in lies inside the secure buffer consume (or consume is NULL): the pages before each
+ * piece's end are given back as it goes. */
+static void give_back(kdbx_buf *consume, const uint8_t *upto)
+{
+	if (consume != NULL)
+		kdbx_buf_release_front(consume, (size_t)(upto - consume->data));
+}
 
 static int evp_run(const EVP_CIPHER *type, bool enc, bool pad, const uint8_t *key, const uint8_t *iv,
-                   const uint8_t *in, size_t n, kdbx_buf *out)
+                   const uint8_t *in, size_t n, kdbx_buf *out, kdbx_buf *consume)
 {
 	EVP_CIPHER_CTX *ctx;
 	size_t start = out->len;
@@ -71,8 +81,9 @@ static int evp_run(const EVP_CIPHER *type, bool enc, bool pad, const uint8_t *ke
 		rc = kdbx_error__set(KDBX_ERROR, "cipher initialisation failed");
 		goto out;
 	}
+	size_t chunk = consume != NULL ? CONSUME_CHUNK : EVP_CHUNK;
 	while (n > 0) {
-		size_t part = n > EVP_CHUNK ? EVP_CHUNK : n;
+		size_t part = n > chunk ? chunk : n;
 		if (EVP_CipherUpdate(ctx, out->data + out->len, &outl, in, (int)part) != 1) {
 			rc = kdbx_error__set(KDBX_ERROR, "cipher failed");
 			goto out;
@@ -80,6 +91,7 @@ static int evp_run(const EVP_CIPHER *type, bool enc, bool pad, const uint8_t *ke
 		out->len += (size_t)outl;
 		in += part;
 		n -= part;
+		give_back(consume, in);
 	}
 	if (EVP_CipherFinal_ex(ctx, out->data + out->len, &outl) != 1) {
 		/* With the wrong key the last block decrypts to garbage padding. */
@@ -98,7 +110,7 @@ out:
 }
 
 static int twofish_run(bool enc, const uint8_t key[32], const uint8_t iv[16], const uint8_t *in,
-                       size_t n, kdbx_buf *out)
+                       size_t n, kdbx_buf *out, kdbx_buf *consume)
 {
 	gcry_cipher_hd_t h = NULL;
 	size_t start = out->len, total;
@@ -111,7 +123,11 @@ static int twofish_run(bool enc, const uint8_t key[32], const uint8_t iv[16], co
 	total = enc ? (n / 16 + 1) * 16 : n;
 	if ((rc = kdbx_buf_reserve(out, total)) != KDBX_OK)
 		return rc;
-	memcpy(out->data + start, in, n);
+	for (size_t pos = 0, part; pos < n; pos += part) { /* copied, then encrypted in place */
+		part = n - pos < CONSUME_CHUNK ? n - pos : CONSUME_CHUNK;
+		memcpy(out->data + start + pos, in + pos, part);
+		give_back(consume, in + pos + part);
+	}
 	if (enc) {
 		/* PKCS#7: always 1..16 bytes of value = pad length. */
 		uint8_t pad = (uint8_t)(total - n);
@@ -152,7 +168,7 @@ out:
 }
 
 static int cipher_run(kdbx_cipher c, bool enc, const uint8_t key[32], const uint8_t *iv,
-                      const uint8_t *in, size_t n, kdbx_buf *out)
+                      const uint8_t *in, size_t n, kdbx_buf *out, kdbx_buf *consume)
 {
 	uint8_t civ[16];
 
@@ -164,14 +180,14 @@ static int cipher_run(kdbx_cipher c, bool enc, const uint8_t key[32], const uint
 		if (!enc && (n == 0 || n % 16 != 0))
 			return kdbx_error__set(KDBX_ECORRUPT, "encrypted payload is not a multiple of the block size");
 		return evp_run(c == KDBX_CIPHER_AES256 ? EVP_aes_256_cbc() : EVP_aes_128_cbc(), enc, true,
-		               key, iv, in, n, out);
+		               key, iv, in, n, out, consume);
 	case KDBX_CIPHER_CHACHA20:
 		/* OpenSSL's ChaCha20 IV is LE32 block counter || 96-bit nonce; KDBX starts at 0. */
 		memset(civ, 0, 4);
 		memcpy(civ + 4, iv, 12);
-		return evp_run(EVP_chacha20(), enc, false, key, civ, in, n, out);
+		return evp_run(EVP_chacha20(), enc, false, key, civ, in, n, out, consume);
 	case KDBX_CIPHER_TWOFISH:
-		return twofish_run(enc, key, iv, in, n, out);
+		return twofish_run(enc, key, iv, in, n, out, consume);
 	}
 	return kdbx_error__set(KDBX_EUNSUPPORTED, "unknown cipher %d", (int)c);
 }
@@ -179,11 +195,19 @@ static int cipher_run(kdbx_cipher c, bool enc, const uint8_t key[32], const uint
 int kdbx_cipher_encrypt(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
                         const uint8_t *in, size_t n, kdbx_buf *out)
 {
-	return cipher_run(c, true, key, iv, in, n, out);
+	return cipher_run(c, true, key, iv, in, n, out, NULL);
+}
+
+int kdbx_cipher_encrypt_consume(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
+                                kdbx_buf *in, kdbx_buf *out)
+{
+	int rc = cipher_run(c, true, key, iv, in->data, in->len, out, in->secure ? in : NULL);
+	kdbx_buf_free(in);
+	return rc;
 }
 
 int kdbx_cipher_decrypt(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
                         const uint8_t *in, size_t n, kdbx_buf *out)
 {
-	return cipher_run(c, false, key, iv, in, n, out);
+	return cipher_run(c, false, key, iv, in, n, out, NULL);
 }

@@ -33,6 +33,11 @@ int kdbx_cipher_encrypt(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
                         const uint8_t *in, size_t n, kdbx_buf *out);
 int kdbx_cipher_decrypt(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
                         const uint8_t *in, size_t n, kdbx_buf *out);
+/* encrypt for a big plaintext the caller is done with: the pages of a secure in are given
+ * back piece by piece as they are encrypted (plaintext and ciphertext are never both whole
+ * in memory), and in is freed in every case. */
+int kdbx_cipher_encrypt_consume(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
+                                kdbx_buf *in, kdbx_buf *out);
 
 /* ---- AEAD (aead.c): AES-256-GCM, 12-byte nonce, 16-byte tag ---- */
 int kdbx_aes_gcm_encrypt(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,

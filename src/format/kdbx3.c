@@ -194,8 +194,6 @@ int kdbx_kdbx3__plain_end(kdbx_plain_writer *pw)
 int kdbx_kdbx3__write_seal(const kdbx_container *c, kdbx_buf *plain,
                            const uint8_t cipher_key[32], kdbx_buf *out)
 {
-	int rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, plain->data, plain->len, out);
-	kdbx_buf_free(plain);
-	return rc;
+	return kdbx_cipher_encrypt_consume(c->cipher, cipher_key, c->iv, plain, out);
 }
 

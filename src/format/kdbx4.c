@@ -90,8 +90,9 @@ int kdbx_kdbx4__hmac_blocks_read(const uint8_t *in, size_t n, const uint8_t hmac
 	}
 }
 
-int kdbx_kdbx4__hmac_blocks_write(const uint8_t *in, size_t n, size_t block_size,
-                                  const uint8_t hmac_key[64], kdbx_buf *out)
+/* consume: NULL, or the secure buffer holding in, whose pages are given back block by block */
+static int hmac_blocks(const uint8_t *in, size_t n, size_t block_size, const uint8_t hmac_key[64],
+                       kdbx_buf *out, kdbx_buf *consume)
 {
 	size_t pos = 0;
 	uint64_t index = 0;
@@ -112,7 +113,15 @@ int kdbx_kdbx4__hmac_blocks_write(const uint8_t *in, size_t n, size_t block_size
 			return KDBX_OK;
 		pos += blen;
 		index++;
+		if (consume != NULL)
+			kdbx_buf_release_front(consume, (size_t)(in + pos - consume->data));
 	}
+}
+
+int kdbx_kdbx4__hmac_blocks_write(const uint8_t *in, size_t n, size_t block_size,
+                                  const uint8_t hmac_key[64], kdbx_buf *out)
+{
+	return hmac_blocks(in, n, block_size, hmac_key, out, NULL);
 }
 
 static int add_binary(kdbx_container *c, const uint8_t *f, size_t n)
@@ -410,16 +419,14 @@ int kdbx_kdbx4__write_seal(const kdbx_container *c, const uint8_t *hdr, size_t h
 	/* As on read: whole huge pages for the ciphertext (padding: <= 16 more). */
 	enc.secure = true;
 	if ((rc = kdbx_buf_reserve(&enc, kdbx_secure_round(body->len + 32))) != KDBX_OK ||
-	    (rc = kdbx_cipher_encrypt(c->cipher, cipher_key, c->iv, body->data, body->len, &enc)) !=
-	        KDBX_OK)
+	    (rc = kdbx_cipher_encrypt_consume(c->cipher, cipher_key, c->iv, body, &enc)) != KDBX_OK)
 		goto out;
-	kdbx_buf_free(body); /* before out grows by as much again */
 	if ((rc = kdbx_sha256(hdr, hdr_len, hash)) != KDBX_OK ||
 	    (rc = kdbx_kdbx4__header_mac(hdr, hdr_len, hmac_key, mac)) != KDBX_OK ||
 	    (rc = kdbx_buf_append(out, hash, 32)) != KDBX_OK ||
 	    (rc = kdbx_buf_append(out, mac, 32)) != KDBX_OK)
 		goto out;
-	rc = kdbx_kdbx4__hmac_blocks_write(enc.data, enc.len, KDBX_BLOCK_SIZE, hmac_key, out);
+	rc = hmac_blocks(enc.data, enc.len, KDBX_BLOCK_SIZE, hmac_key, out, &enc);
 out:
 	kdbx_buf_free(body);
 	kdbx_buf_free(&enc);
