@@ -142,8 +142,8 @@ int kdbx_container__plain_feed(kdbx_plain_writer *pw, const uint8_t *xml, size_t
 int kdbx_container__plain_end(kdbx_plain_writer *pw);
 void kdbx_container__plain_free(kdbx_plain_writer *pw);
 /* Key-dependent part: appends hdr + the encrypted plain (KDBX4: header hash + HMAC,
- * HMAC blocks) to out. plain is consumed: freed (wiped) as soon as it is encrypted,
- * so a big payload is not in memory three times. */
+ * HMAC blocks) to out. plain is consumed: encrypted 4 MiB at a time, each piece's pages
+ * given back at once (kdbx_cipher_encrypt_consume), then freed. */
 int kdbx_container_write_seal(const kdbx_container *c, const kdbx_buf *hdr, kdbx_buf *plain,
                               const kdbx_container_keys *keys, kdbx_buf *out);
 
@@ -174,9 +174,9 @@ typedef struct kdbx_container_writer {
 void kdbx_container_write_begin(kdbx_container_writer *w, const kdbx_container *c,
                                 const kdbx_key *key);
 /* Always joins the worker and wipes w. Once the payload is built, c->xml and
- * c->binaries are freed (kdbx_container__drop_payload). caller_rc != KDBX_OK (the XML write failed;
- * its error is set) cancels an AES-KDF (Argon2 runs to its end) and is returned as
- * it is. Otherwise the first error of write_plain, the derivation (re-set on this
+ * c->binaries are freed (kdbx_container__drop_payload). caller_rc != KDBX_OK (the XML
+ * write failed; its error is set) cancels an AES-KDF (Argon2 runs to its end) and is
+ * returned as it is. Otherwise the first error of write_plain, the derivation (re-set on this
  * thread with the worker's message) and the seal. */
 int kdbx_container_write_finish(kdbx_container_writer *w, kdbx_container *c,
                                 const kdbx_buf *hdr, int caller_rc, kdbx_buf *out);
