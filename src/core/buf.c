@@ -129,6 +129,12 @@ uint8_t *kdbx_buf_detach(kdbx_buf *b, size_t *len)
 	return p;
 }
 
+void kdbx_buf_release_upto(kdbx_buf *b, const uint8_t *upto)
+{
+	if (b != NULL && b->data != NULL && upto >= b->data)
+		kdbx_buf_release_front(b, (size_t)(upto - b->data));
+}
+
 void kdbx_buf_release_front(kdbx_buf *b, size_t n)
 {
 	size_t d;

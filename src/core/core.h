@@ -81,6 +81,9 @@ uint8_t *kdbx_buf_detach(kdbx_buf *b, size_t *len);
  * system at once (lower peak memory); data, len and cap move past them. Other
  * buffers are left as they are. */
 void kdbx_buf_release_front(kdbx_buf *b, size_t n);
+/* The same up to the byte at upto (a pointer into b, past what the caller has consumed;
+ * b NULL: nothing): for a caller that walks b by pointer while its front moves. */
+void kdbx_buf_release_upto(kdbx_buf *b, const uint8_t *upto);
 
 /* ---- little-endian helpers (inline) ---- */
 static inline uint16_t kdbx_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }

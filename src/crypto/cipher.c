@@ -52,17 +52,10 @@ const char *kdbx_cipher_name(kdbx_cipher c)
 }
 
 /* EVP works on int lengths: feed large payloads in 1 GiB pieces (multiple of 16). When the
- * input is consumed, 4 MiB pieces, each given back once encrypted. */
+ * input is consumed (consume: the buffer holding in), 4 MiB pieces, each given back once
+ * encrypted (kdbx_buf_release_upto; a buffer that is not secure stays as it is). */
 #define EVP_CHUNK ((size_t)1 << 30)
 #define CONSUME_CHUNK ((size_t)4 << 20)
-
-/* in lies inside the secure buffer consume (or consume is NULL): the pages before each
- * piece's end are given back as it goes. */
-static void give_back(kdbx_buf *consume, const uint8_t *upto)
-{
-	if (consume != NULL)
-		kdbx_buf_release_front(consume, (size_t)(upto - consume->data));
-}
 
 static int evp_run(const EVP_CIPHER *type, bool enc, bool pad, const uint8_t *key, const uint8_t *iv,
                    const uint8_t *in, size_t n, kdbx_buf *out, kdbx_buf *consume)
@@ -91,7 +84,7 @@ static int evp_run(const EVP_CIPHER *type, bool enc, bool pad, const uint8_t *ke
 		out->len += (size_t)outl;
 		in += part;
 		n -= part;
-		give_back(consume, in);
+		kdbx_buf_release_upto(consume, in);
 	}
 	if (EVP_CipherFinal_ex(ctx, out->data + out->len, &outl) != 1) {
 		/* With the wrong key the last block decrypts to garbage padding. */
@@ -126,7 +119,7 @@ static int twofish_run(bool enc, const uint8_t key[32], const uint8_t iv[16], co
 	for (size_t pos = 0, part; pos < n; pos += part) { /* copied, then encrypted in place */
 		part = n - pos < CONSUME_CHUNK ? n - pos : CONSUME_CHUNK;
 		memcpy(out->data + start + pos, in + pos, part);
-		give_back(consume, in + pos + part);
+		kdbx_buf_release_upto(consume, in + pos + part);
 	}
 	if (enc) {
 		/* PKCS#7: always 1..16 bytes of value = pad length. */
@@ -201,7 +194,7 @@ int kdbx_cipher_encrypt(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
 int kdbx_cipher_encrypt_consume(kdbx_cipher c, const uint8_t key[32], const uint8_t *iv,
                                 kdbx_buf *in, kdbx_buf *out)
 {
-	int rc = cipher_run(c, true, key, iv, in->data, in->len, out, in->secure ? in : NULL);
+	int rc = cipher_run(c, true, key, iv, in->data, in->len, out, in);
 	kdbx_buf_free(in);
 	return rc;
 }

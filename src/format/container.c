@@ -10,15 +10,20 @@
  * would take hours; the other sanity caps live in kdbx_kdf__validate. */
 #define LIMIT_AES_ROUNDS ((uint64_t)INT32_MAX)
 
-void kdbx_container__drop_payload(kdbx_container *c)
+void kdbx_container__free_binaries(kdbx_container *c)
 {
-	kdbx_gzip__stream_free(&c->xml_stream); /* before xml: it writes there */
 	for (size_t i = 0; i < c->nbinaries && !c->binaries_borrowed; i++)
 		kdbx_freezero(c->binaries[i].data, c->binaries[i].len);
 	free(c->binaries);
 	c->binaries = NULL;
 	c->nbinaries = 0;
 	c->binaries_borrowed = false;
+}
+
+void kdbx_container__drop_payload(kdbx_container *c)
+{
+	kdbx_gzip__stream_free(&c->xml_stream); /* before xml: it writes there */
+	kdbx_container__free_binaries(c);
 	kdbx_buf_free(&c->xml);
 	c->xml_skip = 0;
 }

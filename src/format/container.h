@@ -101,6 +101,8 @@ int kdbx_container_write(const kdbx_container *c, const kdbx_buf *hdr, const kdb
                          kdbx_buf *out);
 /* Fresh master seed, IV, KDF seed, stream key (and start bytes). */
 int kdbx_container_new_seeds(kdbx_container *c);
+/* Frees (wipes) the binaries (only the array when borrowed); the rest of c stays. */
+void kdbx_container__free_binaries(kdbx_container *c);
 /* Frees (wipes) the XML and the binaries, the rest of c stays. */
 void kdbx_container__drop_payload(kdbx_container *c);
 

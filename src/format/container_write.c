@@ -72,8 +72,8 @@ static int write_plain(const kdbx_container *c, kdbx_buf *plain, kdbx_buf *xml_d
 	for (size_t pos = 0, take; rc == KDBX_OK && pos < n; pos += take) {
 		take = n - pos < XML_SLICE ? n - pos : XML_SLICE;
 		rc = kdbx_container__plain_feed(&pw, xml + pos, take);
-		if (rc == KDBX_OK && xml_done != NULL)
-			kdbx_buf_release_front(xml_done, (size_t)(xml + pos + take - xml_done->data));
+		if (rc == KDBX_OK)
+			kdbx_buf_release_upto(xml_done, xml + pos + take);
 	}
 	if (rc == KDBX_OK)
 		rc = kdbx_container__plain_end(&pw);

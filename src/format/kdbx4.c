@@ -113,8 +113,7 @@ static int hmac_blocks(const uint8_t *in, size_t n, size_t block_size, const uin
 			return KDBX_OK;
 		pos += blen;
 		index++;
-		if (consume != NULL)
-			kdbx_buf_release_front(consume, (size_t)(in + pos - consume->data));
+		kdbx_buf_release_upto(consume, in + pos);
 	}
 }
 
@@ -221,15 +220,6 @@ static int inner_header_wait(kdbx_container *c)
 	}
 }
 
-static void free_binaries(kdbx_container *c)
-{
-	for (size_t i = 0; i < c->nbinaries; i++)
-		kdbx_freezero(c->binaries[i].data, c->binaries[i].len);
-	free(c->binaries);
-	c->binaries = NULL;
-	c->nbinaries = 0;
-}
-
 /* Drops the inner header (used bytes) from the front of b; returns the bytes
  * left in front of the XML (c->xml_skip). A large secure buffer is a mapping:
  * its whole pages are unmapped and the < 1 page remainder is wiped and
@@ -324,7 +314,7 @@ int kdbx_kdbx4__read(kdbx_container *c, const uint8_t *hdr, size_t hdr_len,
 	*inner = (kdbx_buf)KDBX_BUF_INIT;
 out:
 	if (rc != KDBX_OK)
-		free_binaries(c);
+		kdbx_container__free_binaries(c);
 	kdbx_buf_free(&enc);
 	kdbx_buf_free(&plain);
 	kdbx_buf_free(&gz);

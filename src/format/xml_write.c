@@ -884,9 +884,7 @@ static int fill_container_binaries(writer *w, kdbx_container *c)
 	kdbx_binary *bins = NULL;
 	if (w->nout && (bins = calloc(w->nout, sizeof(*bins))) == NULL)
 		return kdbx_error__set(KDBX_ENOMEM, "out of memory");
-	for (size_t i = 0; i < c->nbinaries && !c->binaries_borrowed; i++)
-		kdbx_freezero(c->binaries[i].data, c->binaries[i].len);
-	free(c->binaries);
+	kdbx_container__free_binaries(c);
 	for (size_t i = 0; i < w->nout; i++) {
 		const kdbx_bin *b = &w->db->bins[w->outbins[i]];
 		bins[i].data = b->data;

@@ -128,7 +128,6 @@ int kdbx_db_set_key(kdbx_db *db, const kdbx_key *key)
 	return KDBX_OK;
 }
 
-/* Serialises db into out with key (both checked by the callers). */
 /* The XML writer's pieces go straight into the payload (gzip, blocks): the document is
  * never whole in memory. The payload starts with the first piece, when the writer has
  * settled the container's binaries. */
@@ -152,6 +151,7 @@ static int save_piece(void *ud, const uint8_t *xml, size_t n)
 	return kdbx_container__plain_feed(&s->pw, xml, n);
 }
 
+/* Serialises db into out with key (both checked by the callers). */
 static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 {
 	kdbx_container c;
@@ -165,7 +165,6 @@ static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 		return kdbx_error__set(KDBX_EINVALID, "save: database has no root group");
 	version = kdbx_db__required_version(db);
 	memset(&c, 0, sizeof(c));
-	c.xml.secure = true;
 	c.version = version;
 	c.cipher = db->cipher;
 	c.compression = db->compression;
@@ -191,9 +190,7 @@ static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 	save_sink sink = {.c = &c, .plain = {.secure = true}};
 	if ((rc = kdbx_stream_new(&s, c.stream_id, c.stream_key, c.stream_key_len)) == KDBX_OK)
 		rc = kdbx_xml_write_to(db, version, c.header_hash, s, &c, save_piece, &sink);
-	if (rc == KDBX_OK && !sink.begun) /* the writer always hands over a last piece */
-		rc = save_piece(&sink, NULL, 0);
-	if (rc == KDBX_OK)
+	if (rc == KDBX_OK) /* the writer hands over a last piece in any case: begun */
 		rc = kdbx_container__plain_end(&sink.pw);
 	kdbx_container__plain_free(&sink.pw);
 	rc = kdbx_container_write_finish_plain(&w, &c, &hdr, rc, &sink.plain, out);
