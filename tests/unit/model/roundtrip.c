@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -188,6 +189,21 @@ static void test_model_roundtrip__aes_upgraded_to_kdbx41(void **state)
  * pieces; 1 byte makes one piece per entry and per attachment. */
 void kdbx_xml__write_flush_size(size_t n);
 
+/* KDBX 3.1 has no SettingsChanged (KeePassXC writes it from 4.0 on), so a db opened from it
+ * takes the time of the open: cut the element out of an exported document before comparing. */
+static void drop_settings_changed(uint8_t *x, size_t *len)
+{
+	static const char open_tag[] = "<SettingsChanged>", close_tag[] = "</SettingsChanged>";
+	uint8_t *from = memmem(x, *len, open_tag, sizeof(open_tag) - 1), *to = NULL;
+
+	assert_non_null(from);
+	to = memmem(from, (size_t)(x + *len - from), close_tag, sizeof(close_tag) - 1);
+	assert_non_null(to);
+	to += sizeof(close_tag) - 1;
+	memmove(from, to, (size_t)(x + *len - to));
+	*len -= (size_t)(to - from);
+}
+
 static void roundtrip_in_pieces(kdbx_kdf_type kdf, bool v41, uint32_t want, kdbx_compression comp)
 {
 	kdbx_key *key = password_key("test");
@@ -227,6 +243,10 @@ static void roundtrip_in_pieces(kdbx_kdf_type kdf, bool v41, uint32_t want, kdbx
 	/* the same document, attachments and all, as the one written whole */
 	assert_int_equal(kdbx_db_export_xml_memory(db, &x1, &l1), KDBX_OK);
 	assert_int_equal(kdbx_db_export_xml_memory(back, &x2, &l2), KDBX_OK);
+	if (want == KDBX_VERSION_3_1) {
+		drop_settings_changed(x1, &l1);
+		drop_settings_changed(x2, &l2);
+	}
 	assert_int_equal(l1, l2);
 	assert_memory_equal(x1, x2, l1);
 	kdbx_free(x1, l1);
