@@ -92,7 +92,7 @@ static int run(cli_ctx *ctx)
 	kdbx_group *g;
 	int recursive = cli_opt_count(ctx, OPT_RECURSIVE) > 0;
 	int flatten = cli_opt_count(ctx, OPT_FLATTEN) > 0;
-	int ex = cli_open_db(ctx, &db, &key);
+	int ex = cli_open_db_to_read(ctx, &db, &key);
 
 	if (ex)
 		return ex;

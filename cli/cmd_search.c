@@ -40,7 +40,7 @@ static int run(cli_ctx *ctx)
 	kdbx_db *db = NULL;
 	kdbx_key *key = NULL;
 	hits h = {ctx->json, 0};
-	int rc, ex = cli_open_db(ctx, &db, &key);
+	int rc, ex = cli_open_db_to_read(ctx, &db, &key);
 
 	if (ex)
 		return ex;

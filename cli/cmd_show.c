@@ -206,7 +206,7 @@ static int run(cli_ctx *ctx)
 	int totp = cli_opt_count(ctx, OPT_TOTP) > 0;
 	int show_att = all || cli_opt_count(ctx, OPT_SHOW_ATTACHMENTS) > 0;
 	const char *a;
-	int ex = cli_open_db(ctx, &db, &key);
+	int ex = cli_open_db_to_read(ctx, &db, &key);
 
 	if (ex)
 		return ex;

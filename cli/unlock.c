@@ -226,7 +226,7 @@ fail:
 	return ex;
 }
 
-int cli_open_db(const cli_ctx *ctx, kdbx_db **db, kdbx_key **key)
+static int open_db(const cli_ctx *ctx, kdbx_db **db, kdbx_key **key, int skip_history)
 {
 	kdbx_open_options opts = KDBX_OPEN_OPTIONS_INIT;
 	const char *path = ctx->pos[0];
@@ -240,6 +240,7 @@ int cli_open_db(const cli_ctx *ctx, kdbx_db **db, kdbx_key **key)
 	if (ex)
 		return ex;
 	opts.progress = cli_spinner_progress;
+	opts.skip_history = skip_history;
 	cli_spinner_start("Unlocking");
 	/* Picks a connected device for multi-device databases (cli/cmd_device.c). */
 	rc = cli_slots_open(ctx, db, path, *key, &opts, NULL);
@@ -250,4 +251,14 @@ int cli_open_db(const cli_ctx *ctx, kdbx_db **db, kdbx_key **key)
 		return ex;
 	}
 	return 0;
+}
+
+int cli_open_db(const cli_ctx *ctx, kdbx_db **db, kdbx_key **key)
+{
+	return open_db(ctx, db, key, 0);
+}
+
+int cli_open_db_to_read(const cli_ctx *ctx, kdbx_db **db, kdbx_key **key)
+{
+	return open_db(ctx, db, key, 1);
 }

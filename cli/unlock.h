@@ -81,6 +81,9 @@ int cli_unlock_key(const struct cli_ctx *ctx, const char *dbpath, kdbx_key **out
 
 /* Builds the key and opens DATABASE (ctx->pos[0]) with a spinner. */
 int cli_open_db(const struct cli_ctx *ctx, kdbx_db **db, kdbx_key **key);
+/* The same for commands that only read and never show history (ls, show, search): the
+ * history items are not loaded (kdbx_open_options.skip_history), so the db cannot be saved. */
+int cli_open_db_to_read(const struct cli_ctx *ctx, kdbx_db **db, kdbx_key **key);
 
 /* Opens path: plain kdbx_db_open, or for a multi-device database (kdbxtool
  * mode or slots) kdbx_slots_open with every built-in device provider, so the

@@ -56,6 +56,7 @@ enum kind {
 #define F_IS_HISTORY 0x08u   /* entry: a history item */
 #define F_KNOWNBAD 0x10u     /* entry: legacy KnownBad custom data seen */
 #define F_KNOWNBAD_ON 0x20u  /* entry: ... with value "true" */
+#define F_SKIP 0x40u         /* inside a History left out (skip_history): nothing is kept */
 
 typedef struct frame {
 	uint8_t kind;
@@ -258,6 +259,10 @@ static void cap_end(reader *r, const char *name)
 	}
 	if (--r->cap_depth > 0)
 		return;
+	if (r->cap_unk == NULL) { /* inside a left-out History */
+		kdbx_buf_reset(&r->capbuf);
+		return;
+	}
 	char *s = malloc(r->capbuf.len + 1);
 	if (!s) {
 		fail(r, KDBX_ENOMEM, "out of memory");
@@ -747,10 +752,28 @@ static void clear_scratch(reader *r)
 	}
 }
 
+/* Inside a History left out, the elements are classified as usual, so that exactly the
+ * leaves a full read decrypts take their keystream (skip_leaf), but nothing is built. */
+static void open_skipped(frame *f)
+{
+	f->flags |= F_SKIP;
+	f->unk = NULL; /* unknown children are dropped (cap_end) */
+	f->e = NULL;
+	f->g = NULL;
+	f->kv = NULL;
+}
+
 static void open_container(reader *r, frame *f, int kind, const frame *parent)
 {
 	kdbx_db *db = r->db;
 	f->kind = (uint8_t)kind;
+	if (parent->flags & F_SKIP) {
+		/* (a History inside a left-out History belongs to a history entry) */
+		if (kind == K_HISTORY)
+			fail(r, KDBX_ECORRUPT, "History element in history entry");
+		open_skipped(f);
+		return;
+	}
 	switch (kind) {
 	case K_DOC:
 		f->unk = &db->unknown_doc;
@@ -846,6 +869,8 @@ static void open_container(reader *r, frame *f, int kind, const frame *parent)
 			return;
 		}
 		f->loc = KDBX_XML_LOC_HISTORY;
+		if (db->history_skipped)
+			open_skipped(f);
 		break;
 	default: break;
 	}
@@ -900,6 +925,12 @@ static void start_element(reader *r, const char *name, size_t name_len, const ch
 	/* Not wiped per leaf: the buffer is secure memory, overwritten by the next leaf
 	 * and wiped when freed. */
 	r->text.len = 0;
+	if (parent->flags & F_SKIP) {
+		f->flags |= F_SKIP;
+		if (attrs[0] && kdbx_xml__attr_true(attr_get(attrs, "Protected")))
+			f->flags |= F_PROTECTED;
+		return;
+	}
 	if (attrs[0]) {
 		if (kdbx_xml__attr_true(attr_get(attrs, "Protected")))
 			f->flags |= F_PROTECTED;
@@ -1187,6 +1218,33 @@ static void leaf_times(reader *r, kdbx_times *t, int id, const char *s, size_t n
 	}
 }
 
+/* The text of a Protected leaf into r->plain (NUL-terminated). One keystream runs through
+ * the whole document in document order; empty values take none. */
+static bool decrypt_leaf(reader *r, const char *s, size_t n)
+{
+	kdbx_buf_reset(&r->plain);
+	if (n) {
+		if (!r->stream) {
+			fail(r, KDBX_ECORRUPT, "protected value without an inner stream");
+			return false;
+		}
+		if (kdbx_base64_decode(&r->plain, s, n)) {
+			fail(r, KDBX_ECORRUPT, "invalid base64 in a protected value");
+			return false;
+		}
+		if (r->plain.len && kdbx_stream_xor(r->stream, r->plain.data, r->plain.len)) {
+			fail(r, KDBX_ECORRUPT, "inner stream failure");
+			return false;
+		}
+	}
+	if (kdbx_buf_reserve(&r->plain, 1)) {
+		fail(r, KDBX_ENOMEM, "out of memory");
+		return false;
+	}
+	r->plain.data[r->plain.len] = '\0';
+	return true;
+}
+
 static void end_leaf(reader *r, const frame *f, const frame *parent)
 {
 	const char *s;
@@ -1201,27 +1259,8 @@ static void end_leaf(reader *r, const frame *f, const frame *parent)
 	s = (const char *)r->text.data;
 	n = r->text.len;
 	if (prot) {
-		/* One keystream for the whole document, in document order; empty values take none. */
-		kdbx_buf_reset(&r->plain);
-		if (n) {
-			if (!r->stream) {
-				fail(r, KDBX_ECORRUPT, "protected value without an inner stream");
-				return;
-			}
-			if (kdbx_base64_decode(&r->plain, s, n)) {
-				fail(r, KDBX_ECORRUPT, "invalid base64 in a protected value");
-				return;
-			}
-			if (r->plain.len && kdbx_stream_xor(r->stream, r->plain.data, r->plain.len)) {
-				fail(r, KDBX_ECORRUPT, "inner stream failure");
-				return;
-			}
-		}
-		if (kdbx_buf_reserve(&r->plain, 1)) {
-			fail(r, KDBX_ENOMEM, "out of memory");
+		if (!decrypt_leaf(r, s, n))
 			return;
-		}
-		r->plain.data[r->plain.len] = '\0';
 		s = (const char *)r->plain.data;
 		n = r->plain.len;
 	}
@@ -1522,6 +1561,13 @@ static void end_element(reader *r, const XML_Char *name)
 		return;
 	frame *f = &r->st[r->depth - 1];
 	frame *parent = r->depth > 1 ? &r->st[r->depth - 2] : f;
+	if (f->flags & F_SKIP) {
+		/* a left-out history item: its protected values still take their keystream */
+		if (f->kind == K_LEAF && (f->flags & F_PROTECTED))
+			(void)decrypt_leaf(r, (const char *)r->text.data, r->text.len);
+		r->depth--;
+		return;
+	}
 	switch (f->kind) {
 	case K_LEAF: end_leaf(r, f, parent); break;
 	case K_STRING: end_string(r, parent->e); break;

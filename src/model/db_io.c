@@ -38,7 +38,8 @@ static int open_image(kdbx_db **out, const void *data, size_t len, kdbx_buf *fil
 	if (out == NULL || (data == NULL && len > 0) || key == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "open: invalid argument");
 	*out = NULL;
-	if (opts != NULL && opts->version != KDBX_OPEN_OPTIONS_VERSION)
+	/* version 1 callers pass the shorter struct: skip_history is not read for them */
+	if (opts != NULL && opts->version != 1 && opts->version != KDBX_OPEN_OPTIONS_VERSION)
 		return kdbx_error__set(KDBX_EINVALID, "open: unknown options version %u", opts->version);
 	memset(&c, 0, sizeof(c));
 	/* The XML is parsed as it is inflated. */
@@ -53,6 +54,7 @@ static int open_image(kdbx_db **out, const void *data, size_t len, kdbx_buf *fil
 		goto out;
 	if ((rc = kdbx_db__alloc(&db)) != KDBX_OK)
 		goto out;
+	db->history_skipped = opts != NULL && opts->version >= 2 && opts->skip_history;
 	if ((rc = kdbx_xml_read(db, &c, s)) != KDBX_OK)
 		goto out;
 	if (db->root == NULL) {
@@ -102,6 +104,11 @@ int kdbx_db_open(kdbx_db **out, const char *path, const kdbx_key *key, const kdb
 	rc = open_image(out, b.data, b.len, &b, key, opts);
 	kdbx_buf_free(&b);
 	return rc;
+}
+
+int kdbx_db_history_skipped(const kdbx_db *db)
+{
+	return db != NULL && db->history_skipped;
 }
 
 int kdbx_db_set_key(kdbx_db *db, const kdbx_key *key)
@@ -163,6 +170,9 @@ static int save_to_buf(kdbx_db *db, const kdbx_key *key, kdbx_buf *out)
 
 	if (db->root == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "save: database has no root group");
+	if (db->history_skipped)
+		return kdbx_error__set(KDBX_EINVALID, "save: the database was opened without its "
+		                                      "history (skip_history); saving it would lose the history");
 	version = kdbx_db__required_version(db);
 	memset(&c, 0, sizeof(c));
 	c.version = version;
@@ -335,6 +345,9 @@ static int export_to_buf(kdbx_db *db, kdbx_buf *out)
 
 	if (db->root == NULL)
 		return kdbx_error__set(KDBX_EINVALID, "export: database has no root group");
+	if (db->history_skipped)
+		return kdbx_error__set(KDBX_EINVALID, "export: the database was opened without its "
+		                                      "history (skip_history); the export would lack it");
 	/* At least 4.0 so times/UUID forms match KeePass 2.x exports; more if a
 	 * 4.1 feature is present. The XML layer keeps attachments inline when
 	 * stream is NULL. */

@@ -193,6 +193,9 @@ struct kdbx_db {
 	/* KeePassXC KPXC_PUBLIC_UUID from the public custom data, if present */
 	kdbx_uuid public_uuid;
 	bool has_public_uuid;
+	/* opened with kdbx_open_options.skip_history: the reader left the history items out,
+	 * so the db must never be written (db_io.c refuses) */
+	bool history_skipped;
 };
 
 /* ---- model internals (src/model) ---- */

@@ -263,6 +263,35 @@ static void check_resave(kdbx_db *db, const kdbx_key *key)
 	kdbx_db_free(&db2);
 }
 
+/* Opened with skip_history: the same content but the history, and read-only. A protected
+ * value after a left-out history item only reads right if the item took its keystream. */
+static void check_skip_history(kdbx_db *db, const char *path, const kdbx_key *key)
+{
+	kdbx_open_options opts = KDBX_OPEN_OPTIONS_INIT;
+	kdbx_db *light = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	opts.skip_history = 1;
+	int rc = kdbx_db_open(&light, path, key, &opts);
+	if (rc != KDBX_OK) {
+		problem("skip_history open failed: %s (%s)", kdbx_strerror(rc), kdbx_error_last());
+		return;
+	}
+	char *a = dump_db_text(db, DUMP_TIMES | DUMP_NO_HISTORY);
+	char *b = dump_db_text(light, DUMP_TIMES | DUMP_NO_HISTORY);
+	if (!a || !b || strcmp(a, b) != 0)
+		problem("skip_history open differs from the full open");
+	cJSON_free(a);
+	cJSON_free(b);
+	if (!kdbx_db_history_skipped(light))
+		problem("skip_history open not marked");
+	if (kdbx_db_save_memory(light, NULL, &buf, &len) != KDBX_EINVALID)
+		problem("a skip_history db was saved");
+	kdbx_free(buf, len);
+	kdbx_db_free(&light);
+}
+
 static void one_file(const char *shared, const char *name, const cJSON *spec)
 {
 	char path[4096], dir[4096], kf[4096];
@@ -327,6 +356,7 @@ static void one_file(const char *shared, const char *name, const cJSON *spec)
 			if (tp.parent.challenge_response && tp.calls == 0)
 				problem("provider never asked");
 			check_facts(db, name, spec);
+			check_skip_history(db, path, key);
 			/* A recorded table answers only the file's own seeds, and every
 			 * save draws new ones: those files cannot be re-saved here. */
 			if (!tp.table)

@@ -205,6 +205,8 @@ static cJSON *dump_entry(const kdbx_entry *e, unsigned int flags, int with_histo
 		free(an);
 	}
 
+	if (flags & DUMP_NO_HISTORY)
+		return o;
 	size_t nh = kdbx_entry_history_count(e);
 	cJSON_AddNumberToObject(o, "history_count", (double)nh);
 	if (with_history) {

@@ -8,8 +8,9 @@
 #include <kdbx.h>
 
 enum {
-	DUMP_SETTINGS = 1, /* file version, cipher, KDF, compression */
-	DUMP_TIMES = 2     /* group/entry times */
+	DUMP_SETTINGS = 1,  /* file version, cipher, KDF, compression */
+	DUMP_TIMES = 2,     /* group/entry times */
+	DUMP_NO_HISTORY = 4 /* leave history out (to compare with a skip_history open) */
 };
 
 /* Returns a new cJSON object (caller deletes) or NULL on allocation failure. */
