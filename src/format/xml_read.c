@@ -753,7 +753,7 @@ static void clear_scratch(reader *r)
 }
 
 /* Inside a History left out, the elements are classified as usual, so that exactly the
- * leaves a full read decrypts take their keystream (skip_leaf), but nothing is built. */
+ * leaves a full read decrypts take their keystream (end_element), but nothing is built. */
 static void open_skipped(frame *f)
 {
 	f->flags |= F_SKIP;
