@@ -9,32 +9,9 @@
 #include <cmocka.h>
 
 #include "model/model.h"
+#include "unit/model/db_fixture.h"
 
 static const uint8_t blob[] = {0, 1, 2, 3, 250, 251, 252, 253, 254, 255};
-
-static kdbx_key *password_key(const char *pw)
-{
-	kdbx_key *k = NULL;
-
-	assert_int_equal(kdbx_key_new(&k), KDBX_OK);
-	assert_int_equal(kdbx_key_set_password(k, pw, strlen(pw)), KDBX_OK);
-	return k;
-}
-
-/* Argon2id with 1 iteration / 64 KiB, or AES-KDF with 1 round: fast tests. */
-static void cheap_kdf(kdbx_db *db, kdbx_kdf_type type)
-{
-	kdbx_kdf_params k;
-
-	kdbx_db_kdf(db, &k);
-	k.type = type;
-	k.rounds = 1;
-	k.iterations = 1;
-	k.memory = 64 * 1024;
-	k.parallelism = 1;
-	k.version = 0x13;
-	assert_int_equal(kdbx_db_set_kdf(db, &k), KDBX_OK);
-}
 
 static void expect_field(const kdbx_entry *e, const char *name, const char *want, int prot)
 {

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <kdbx.h>
+#include "unit/model/db_fixture.h"
 
 static const uint8_t blob_old[] = {9, 8, 7, 6, 5};
 static const uint8_t blob_new[] = {1, 2, 3, 4, 5, 6, 7};
@@ -31,29 +32,6 @@ static const char source_xml[] =
 	"<Unknown1><Value Protected=\"True\">QUJD</Value></Unknown1>"
 	"</Entry></History></Entry>"
 	"</Group></Root></KeePassFile>\n";
-
-static kdbx_key *password_key(const char *pw)
-{
-	kdbx_key *k = NULL;
-
-	assert_int_equal(kdbx_key_new(&k), KDBX_OK);
-	assert_int_equal(kdbx_key_set_password(k, pw, strlen(pw)), KDBX_OK);
-	return k;
-}
-
-static void cheap_kdf(kdbx_db *db, kdbx_kdf_type type)
-{
-	kdbx_kdf_params k;
-
-	kdbx_db_kdf(db, &k);
-	k.type = type;
-	k.rounds = 1;
-	k.iterations = 1;
-	k.memory = 64 * 1024;
-	k.parallelism = 1;
-	k.version = 0x13;
-	assert_int_equal(kdbx_db_set_kdf(db, &k), KDBX_OK);
-}
 
 /* The imported document, then entries whose history has protected values and an attachment
  * only the history keeps, each followed by protected values of the next entry. */
