@@ -185,11 +185,18 @@ static int build_set(const cli_ctx *ctx, int with_devices, kdbx_slot_providers *
 		char s[600];
 		if (strcmp(ctx->unlock.dev[i].opt, "soft-key") != 0 || ctx->unlock.dev[i].arg == NULL)
 			continue;
-		snprintf(s, sizeof(s), "soft-key:%s", ctx->unlock.dev[i].arg);
-		/* Already read once for the key: a pipe (/dev/fd/N) may be empty
-		 * now. Pass the secret in a file for multi-device databases. */
-		if (device_from_spec(s, &p) != 0)
-			continue;
+		kdbx_provider *cr = cli_unlock_soft_key(ctx->unlock.dev[i].arg);
+		if (cr != NULL) {
+			/* the key's own provider, borrowed: its secret is not read again */
+			if ((rc = kdbx_slot_provider_from_cr(&p, cr, "softkey", KDBX_CR_ADAPTER_FINGERPRINT)) < 0) {
+				ex = cli_fail(rc, "--soft-key");
+				goto fail;
+			}
+		} else {
+			snprintf(s, sizeof(s), "soft-key:%s", ctx->unlock.dev[i].arg);
+			if (device_from_spec(s, &p) != 0)
+				continue;
+		}
 		if ((rc = kdbx_slot_providers_add(set, p)) < 0) {
 			kdbx_slot_provider_free(&p);
 			ex = cli_fail(rc, "devices");

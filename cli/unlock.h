@@ -51,6 +51,10 @@ int cli_unlock_record(cli_unlock *u, const struct cli_option *o, const char *arg
  * Anything it allocates for the key must stay alive until the process exits. */
 int cli_unlock_device_option(const char *opt, const char *arg, kdbx_key *key);
 
+/* The provider a --soft-key ARG made for the key, or NULL: its secret was read once, and a
+ * pipe (/dev/fd/N) would be empty the second time. Lives until the process exits. */
+kdbx_provider *cli_unlock_soft_key(const char *arg);
+
 /* PKCS#11 slot provider for `--pkcs11 URI` (device enrolment / slot unlock):
  * uses the module of --pkcs11-module (when given before this call) and the
  * CLI PIN prompt. The caller owns *out. Returns a KDBX code. */

@@ -17,8 +17,10 @@
 
 #include "unlock.h"
 
-/* Providers live until the process exits (keys borrow them). */
+/* Providers live until the process exits (keys borrow them). The soft keys are kept with
+ * their option argument: the slot providers borrow the same one (cli_unlock_soft_key). */
 static kdbx_provider *providers[CLI_UNLOCK_MAX_DEVICES];
+static const char *soft_key_args[CLI_UNLOCK_MAX_DEVICES];
 static size_t nproviders;
 
 static void on_touch(void *userdata, const char *device)
@@ -30,7 +32,7 @@ static void on_touch(void *userdata, const char *device)
 
 static const kdbx_interaction cli_interaction = {on_touch, NULL, NULL, NULL};
 
-static int keep(kdbx_provider *p, kdbx_key *key)
+static int keep(kdbx_provider *p, kdbx_key *key, const char *soft_key_arg)
 {
 	int rc;
 
@@ -43,8 +45,17 @@ static int keep(kdbx_provider *p, kdbx_key *key)
 		kdbx_provider_free(&p);
 		return rc;
 	}
+	soft_key_args[nproviders] = soft_key_arg;
 	providers[nproviders++] = p;
 	return 1;
+}
+
+kdbx_provider *cli_unlock_soft_key(const char *arg)
+{
+	for (size_t i = 0; i < nproviders; i++)
+		if (soft_key_args[i] != NULL && strcmp(soft_key_args[i], arg) == 0)
+			return providers[i];
+	return NULL;
 }
 
 /* SLOT[:SERIAL] with SLOT 1 or 2 and SERIAL a decimal number. */
@@ -229,7 +240,7 @@ int cli_unlock_device_option(const char *opt, const char *arg, kdbx_key *key)
 		rc = kdbx_yubikey_new(&p, slot, serial, &cli_interaction);
 		if (rc < 0)
 			return rc;
-		return keep(p, key);
+		return keep(p, key, NULL);
 	}
 	if (strcmp(opt, "soft-key") == 0) {
 		int hash = 0;
@@ -249,7 +260,7 @@ int cli_unlock_device_option(const char *opt, const char *arg, kdbx_key *key)
 		rc = kdbx_softkey_new(&p, hash, file);
 		if (rc < 0)
 			return rc;
-		return keep(p, key);
+		return keep(p, key, arg);
 	}
 	if (strcmp(opt, "tpm2") == 0) {
 		/* A TPM slot is not part of the composite key: the TPM named here is
@@ -267,7 +278,7 @@ int cli_unlock_device_option(const char *opt, const char *arg, kdbx_key *key)
 		rc = cli_fido2_unlock_option(arg, &p);
 		if (rc < 0 || p == NULL)
 			return rc < 0 ? rc : 1;
-		return keep(p, key);
+		return keep(p, key, NULL);
 	}
 	if (strcmp(opt, "pkcs11") == 0) {
 		p11_lazy *l;
@@ -285,7 +296,7 @@ int cli_unlock_device_option(const char *opt, const char *arg, kdbx_key *key)
 		l->parent.describe = p11_lazy_describe;
 		l->parent.challenge_response = p11_lazy_respond;
 		l->parent.free = p11_lazy_free;
-		return keep(&l->parent, key);
+		return keep(&l->parent, key, NULL);
 	}
 	return 0;
 }

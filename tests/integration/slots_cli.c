@@ -66,6 +66,8 @@ static void test_slots_cli__device_commands(void **state)
 	assert_true(file_has("out", "\"label\":\"A\""));
 	assert_true(file_has("out", "\"mode\":\"slots\""));
 	assert_int_equal(sh("printf 'pw\\n' | $K ls t.kdbx --soft-key sha1:b.key"), 0);
+	/* the secret from a pipe: read once, for the key and the slots alike */
+	assert_int_equal(sh("cat b.key | { printf 'pw\\n' | $K ls t.kdbx --soft-key sha1:/dev/fd/3; } 3<&0"), 0);
 	assert_int_equal(sh("printf 'pw\\n' | $K ls t.kdbx"), 6);      /* no device */
 	assert_int_equal(sh("printf 'no\\n' | $K ls t.kdbx --soft-key sha1:a.key"), 2); /* wrong password */
 	/* recovery key, then a rotation unlocked by it */
