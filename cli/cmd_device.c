@@ -182,20 +182,16 @@ static int build_set(const cli_ctx *ctx, int with_devices, kdbx_slot_providers *
 		}
 	}
 	for (size_t i = 0; i < ctx->unlock.ndev; i++) {
-		char s[600];
 		if (strcmp(ctx->unlock.dev[i].opt, "soft-key") != 0 || ctx->unlock.dev[i].arg == NULL)
 			continue;
+		/* The key's own provider, borrowed: its secret is not read again. Every caller
+		 * built the key first (cli_unlock_key), which made one for each --soft-key. */
 		kdbx_provider *cr = cli_unlock_soft_key(ctx->unlock.dev[i].arg);
-		if (cr != NULL) {
-			/* the key's own provider, borrowed: its secret is not read again */
-			if ((rc = kdbx_slot_provider_from_cr(&p, cr, "softkey", KDBX_CR_ADAPTER_FINGERPRINT)) < 0) {
-				ex = cli_fail(rc, "--soft-key");
-				goto fail;
-			}
-		} else {
-			snprintf(s, sizeof(s), "soft-key:%s", ctx->unlock.dev[i].arg);
-			if (device_from_spec(s, &p) != 0)
-				continue;
+		if (cr == NULL)
+			continue;
+		if ((rc = kdbx_slot_provider_from_cr(&p, cr, "softkey", KDBX_CR_ADAPTER_FINGERPRINT)) < 0) {
+			ex = cli_fail(rc, "--soft-key");
+			goto fail;
 		}
 		if ((rc = kdbx_slot_providers_add(set, p)) < 0) {
 			kdbx_slot_provider_free(&p);

@@ -925,15 +925,13 @@ static void start_element(reader *r, const char *name, size_t name_len, const ch
 	/* Not wiped per leaf: the buffer is secure memory, overwritten by the next leaf
 	 * and wiped when freed. */
 	r->text.len = 0;
+	if (attrs[0] && kdbx_xml__attr_true(attr_get(attrs, "Protected")))
+		f->flags |= F_PROTECTED;
 	if (parent->flags & F_SKIP) {
-		f->flags |= F_SKIP;
-		if (attrs[0] && kdbx_xml__attr_true(attr_get(attrs, "Protected")))
-			f->flags |= F_PROTECTED;
+		f->flags |= F_SKIP; /* a left-out history leaf: only Protected matters (end_element) */
 		return;
 	}
 	if (attrs[0]) {
-		if (kdbx_xml__attr_true(attr_get(attrs, "Protected")))
-			f->flags |= F_PROTECTED;
 		if (kdbx_xml__attr_true(attr_get(attrs, "ProtectInMemory")))
 			f->flags |= F_PIM;
 		if (parent->kind == K_BINARIES) {
