@@ -46,7 +46,7 @@ typedef struct kdbx_open_options {
 	int skip_kdf_limits; /* allow huge KDF parameters without the sanity cap */
 	/* For readers that never look at history (listing, showing, searching): history
 	 * items are read past but not loaded, so the open takes less time and memory (with
-	 * 2 items per entry: about 15% less time, a third less memory). The db is then
+	 * 2 items per entry: about 13% less time, a third less memory). The db is then
 	 * read-only: kdbx_entry_history_count() is 0, and save and XML export fail with
 	 * KDBX_EINVALID, as they would drop the history (kdbx_db_history_skipped() tells). */
 	int skip_history;
